@@ -1,0 +1,1 @@
+"""Per-lab teaching code too long for a notebook cell, and the catalogue of labs."""

@@ -1,0 +1,44 @@
+"""The catalogue of labs, in learning order. One entry per notebook in notebooks/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LabInfo:
+    slug: str  # used for the SQL schema/file, the Redis prefix, progress and `nexus-labs reset`
+    notebook: str  # file name in notebooks/
+    title: str
+    minutes: int
+    backends: tuple[str, ...] = ("sql",)  # what open_lab connects: "sql", "redis"
+
+
+LABS: tuple[LabInfo, ...] = (
+    LabInfo("welcome", "00_welcome.ipynb", "Welcome: how the labs work", 10, ("sql", "redis")),
+    LabInfo("normalization", "01_normalization.ipynb", "Normalization vs denormalization", 45),
+    LabInfo("relationships", "02_relationships.ipynb", "ERD modeling and relationships", 45),
+    LabInfo("query_optimization", "03_query_optimization.ipynb",
+            "Query optimization: N+1, indexes, pagination", 60),
+    LabInfo("caching", "04_caching.ipynb", "Caching with Redis", 60, ("sql", "redis")),
+    LabInfo("async_io", "05_async_io.ipynb", "Asynchronous I/O", 60, ("sql", "redis")),
+)
+
+
+def find_lab(name: str) -> LabInfo:
+    """A lab by slug, notebook file name or number ("caching", "04_caching.ipynb", "4")."""
+    wanted = name.strip().lower().removesuffix(".ipynb")
+    for lab in LABS:
+        number = lab.notebook.split("_", 1)[0]
+        if wanted in (lab.slug, lab.notebook.removesuffix(".ipynb"), number, number.lstrip("0")):
+            return lab
+    known = ", ".join(lab.slug for lab in LABS)
+    raise KeyError(f"No lab called {name!r}. Known labs: {known}.")
+
+
+def installed_labs() -> tuple[LabInfo, ...]:
+    """The labs whose notebook ships in this version (later issues add the rest)."""
+    from nexus_labs.resources import notebooks_dir
+
+    folder = notebooks_dir()
+    return tuple(lab for lab in LABS if (folder / lab.notebook).exists())
