@@ -72,6 +72,11 @@ class RedisBackend:
             deleted += self.client.delete(*batch)
         return deleted
 
+    @property
+    def label(self) -> str:
+        """Short engine name for a timing's legend, e.g. "embedded real Redis"."""
+        return KINDS[self.kind].split(" (")[0]
+
     def version(self) -> str:
         info = self.client.info("server")
         return f"Redis {info.get('redis_version', '?')}"

@@ -33,6 +33,11 @@ class SqlBackend:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def label(self) -> str:
+        """The engine's short name for a timing's legend: "SQLite" or "PostgreSQL"."""
+        return "SQLite" if self.kind == "sqlite" else "PostgreSQL"
+
     def version(self) -> str:
         with self.engine.connect() as connection:
             if self.kind == "sqlite":
