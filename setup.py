@@ -12,22 +12,20 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).parent
-SHIPPED_FOLDERS = ("notebooks", "datasets")
+# folder -> the files of it that ship (not a learner's workspace someone ran in the folder).
+SHIPPED_FILES = {"notebooks": ("*.ipynb",), "datasets": ("*.csv", "README.md")}
 
 
 class BuildWithLabs(build_py):
     def run(self) -> None:
         super().run()
         target = Path(self.build_lib) / "nexus_labs" / "_shipped"
-        for folder in SHIPPED_FOLDERS:
-            source = ROOT / folder
-            if source.is_dir():
-                shutil.copytree(
-                    source,
-                    target / folder,
-                    dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
-                )
+        for folder, patterns in SHIPPED_FILES.items():
+            destination = target / folder
+            destination.mkdir(parents=True, exist_ok=True)
+            for pattern in patterns:
+                for source in sorted((ROOT / folder).glob(pattern)):
+                    shutil.copy2(source, destination / source.name)
 
 
 setup(cmdclass={"build_py": BuildWithLabs})
