@@ -28,7 +28,7 @@ class Category(models.Model):
 class Seller(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(unique=True)
-    country = models.CharField(max_length=2)
+    country = models.CharField(max_length=60)
     joined_at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -39,7 +39,7 @@ class Customer(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(unique=True)
     city = models.CharField(max_length=100)
-    country = models.CharField(max_length=2)
+    country = models.CharField(max_length=60)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -88,9 +88,9 @@ class ProductTag(models.Model):
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
 
     class Meta:
-        constraints = [
+        constraints = (
             models.UniqueConstraint(fields=["product", "tag"], name="uq_marketplace_product_tag"),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"product {self.product_id} tagged {self.tag_id}"
@@ -116,9 +116,9 @@ class OrderItem(models.Model):
     unit_price_cents = models.IntegerField()
 
     class Meta:
-        constraints = [
+        constraints = (
             models.UniqueConstraint(fields=["order", "product"], name="uq_marketplace_order_item"),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.quantity} × product {self.product_id} in order {self.order_id}"

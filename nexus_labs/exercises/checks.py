@@ -1,0 +1,304 @@
+"""Reusable domain checks for exercises. Each raises Incorrect with a reason that names the
+difference (which columns, which rows, which plan), or returns what the checker needs next."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import math
+import re
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from nexus_labs.backends.sql import QueryLog, count_queries
+from nexus_labs.exercises.feedback import Incorrect
+from nexus_labs.exercises.learner_code import call_learner, name_of
+from nexus_labs.measure import explain
+
+__all__ = [
+    "CacheScenario",
+    "cache_scenario",
+    "count_queries_of",
+    "expect_type",
+    "plan_uses_index",
+    "runs_concurrently",
+    "same_rows",
+]
+
+SHOWN_ROWS = 3  # how many differing rows a message lists
+
+
+# --- result sets -------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """One comparable form per value across drivers: 3 == 3.0 == Decimal(3), NaN/NA -> None,
+    numpy scalars -> Python, datetimes -> ISO text (SQLite returns text, PostgreSQL datetime)."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalar
+        with contextlib.suppress(TypeError, ValueError):
+            value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        return int(number) if number.is_integer() else round(number, 6)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover - pandas ships with the package
+        pass
+    return value
+
+
+def _table(value: Any, what: str) -> tuple[list[str] | None, list[tuple]]:
+    """(column names or None, rows as tuples) from a DataFrame, SQLAlchemy result/rows,
+    a list of dicts or a list of tuples."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(value, pd.DataFrame):
+        frame = value.reset_index(drop=True)
+        columns = [str(c) for c in frame.columns]
+        rows = [tuple(_plain(v) for v in row) for row in frame.itertuples(index=False, name=None)]
+        return columns, rows
+    if hasattr(value, "keys") and hasattr(value, "fetchall"):  # a SQLAlchemy Result
+        columns = list(value.keys())
+        return columns, [tuple(_plain(v) for v in row) for row in value.fetchall()]
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise Incorrect(f"{what} should be a table of rows (a DataFrame or a list of rows), "
+                        f"but it is {type(value).__name__}: {value!r:.80}")
+    items = list(value)
+    if items and all(isinstance(item, dict) for item in items):
+        columns = list(items[0].keys())
+        return columns, [tuple(_plain(item.get(c)) for c in columns) for item in items]
+    if items and all(hasattr(item, "_fields") and hasattr(item, "_mapping") for item in items):
+        columns = list(items[0]._fields)
+        return columns, [tuple(_plain(v) for v in item) for item in items]
+    rows = []
+    for item in items:
+        if isinstance(item, (str, bytes)) or not isinstance(item, Iterable):
+            item = (item,)  # a list of scalars is a one-column table
+        rows.append(tuple(_plain(v) for v in item))
+    return None, rows
+
+
+def _show(rows: Iterable[tuple]) -> str:
+    rows = list(rows)
+    shown = ", ".join(repr(r) for r in rows[:SHOWN_ROWS])
+    return shown + (f" (and {len(rows) - SHOWN_ROWS} more)" if len(rows) > SHOWN_ROWS else "")
+
+
+def same_rows(actual: Any, expected: Any, ordered: bool = False, what: str = "Your result") -> None:
+    """Require the same rows, ignoring row order (unless `ordered`) and column order.
+
+    Raises:
+        Incorrect: naming missing/extra columns, or the rows missing/unexpected, or the first
+            row out of order.
+    """
+    actual_columns, actual_rows = _table(actual, what)
+    expected_columns, expected_rows = _table(expected, "the expected result")
+    if actual_columns is not None and expected_columns is not None:
+        missing = [c for c in expected_columns if c not in actual_columns]
+        extra = [c for c in actual_columns if c not in expected_columns]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"is missing column(s) {', '.join(missing)}")
+            if extra:
+                parts.append(f"has extra column(s) {', '.join(extra)}")
+            raise Incorrect(f"{what} {' and '.join(parts)}. "
+                            f"Expected columns: {', '.join(expected_columns)}.")
+        positions = [actual_columns.index(c) for c in expected_columns]
+        actual_rows = [tuple(row[i] for i in positions) for row in actual_rows]
+    widths = {len(row) for row in actual_rows}
+    expected_width = len(expected_rows[0]) if expected_rows else None
+    if expected_width is not None and widths and widths != {expected_width}:
+        names = f" ({', '.join(expected_columns)})" if expected_columns else ""
+        raise Incorrect(f"{what} has rows of {sorted(widths)} values; each row should have "
+                        f"{expected_width}{names}.")
+    have, want = Counter(actual_rows), Counter(expected_rows)
+    if have != want:
+        missing_rows = list((want - have).elements())
+        extra_rows = list((have - want).elements())
+        parts = [f"{what} has {len(actual_rows)} rows, expected {len(expected_rows)}."]
+        if missing_rows:
+            parts.append(f"Missing {len(missing_rows)} row(s): {_show(missing_rows)}.")
+        if extra_rows:
+            parts.append(f"Unexpected {len(extra_rows)} row(s): {_show(extra_rows)}.")
+        raise Incorrect(" ".join(parts))
+    if ordered:
+        for position, (got, want_row) in enumerate(zip(actual_rows, expected_rows, strict=True)):
+            if got != want_row:
+                raise Incorrect(f"{what} has the right rows in the wrong order: row "
+                                f"{position + 1} is {got!r}, expected {want_row!r}. "
+                                "Check the ORDER BY (and its tie-breaker).")
+
+
+# --- plans and query counts --------------------------------------------------------------
+
+_SQLITE_INDEX = r"\b{verb}\b.*\bUSING (?:COVERING )?INDEX {name}\b"
+_SQLITE_ANY = r"\b{verb}\b.*\bUSING (?:(?:COVERING )?INDEX \w+|INTEGER PRIMARY KEY)"
+_PG_INDEX = r"\b(?:Index Scan|Index Only Scan|Bitmap Index Scan)\b (?:using|on) {name}\b"
+
+
+def plan_uses_index(engine: Any, sql: str, index_name: str | None = None,
+                    params: dict | None = None, lookup: bool = True) -> bool:
+    """True when the query plan of `sql` uses `index_name` (any real index when None).
+
+    SQLite: a SEARCH line naming the index; with `lookup=False` a SCAN that walks the index
+    in full (e.g. for ORDER BY, or `lower(email) = ?` over a covering index) counts too.
+    Automatic (transient) indexes never count. PostgreSQL: an Index Scan, Index Only Scan or
+    Bitmap Index Scan on the index.
+    """
+    plan = explain(engine, sql, params)
+    verb = "SEARCH" if lookup else "(?:SEARCH|SCAN)"
+    if engine.dialect.name == "sqlite":
+        if index_name:
+            pattern = _SQLITE_INDEX.format(verb=verb, name=re.escape(index_name))
+        else:
+            pattern = _SQLITE_ANY.format(verb=verb)
+    else:
+        pattern = _PG_INDEX.format(name=re.escape(index_name) if index_name else r"\w+")
+    return re.search(pattern, plan, flags=re.IGNORECASE) is not None
+
+
+def count_queries_of(engine: Any, fn: Callable[[], Any]) -> tuple[Any, QueryLog]:
+    """Run `fn()` and return (its result, the QueryLog of statements it sent to `engine`)."""
+    with count_queries(engine) as log:
+        result = fn()
+    return result, log
+
+
+def expect_type(value: Any, types: type | tuple[type, ...], what: str) -> Any:
+    """Require `isinstance(value, types)`; the message names the expected and actual type."""
+    if isinstance(value, types):
+        return value
+    wanted = types if isinstance(types, tuple) else (types,)
+    names = " or ".join(t.__name__ for t in wanted)
+    if value is None:
+        raise Incorrect(f"{what} is None, expected {names}. Did you forget `return`?")
+    raise Incorrect(f"{what} should be {names}, but it is {type(value).__name__}: {value!r:.80}")
+
+
+# --- cache scenarios -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ScenarioStep:
+    label: str
+    value: Any
+    queries: int  # SQL statements the step sent to the lab's database
+    keys: dict[str, int]  # scratch keys after the step -> TTL in seconds (-1: none)
+
+
+@dataclasses.dataclass
+class CacheScenario:
+    """What happened in each step of a cache scenario, plus checks that raise Incorrect."""
+
+    prefix: str
+    steps: list[ScenarioStep]
+
+    def step(self, label: str) -> ScenarioStep:
+        return next(s for s in self.steps if s.label == label)
+
+    def require_value(self, label: str, expected: Any, why: str = "") -> None:
+        got = self.step(label).value
+        if got != expected:
+            raise Incorrect(f"After '{label}' the result was {got!r}, expected {expected!r}. "
+                            + why)
+
+    def require_queries(self, label: str, count: int, why: str = "") -> None:
+        got = self.step(label).queries
+        if got != count:
+            raise Incorrect(f"'{label}' sent {got} SQL quer{'y' if got == 1 else 'ies'} to "
+                            f"the database, expected {count}. " + why)
+
+    def require_ttl(self, label: str, why: str = "") -> None:
+        keys = self.step(label).keys
+        if not keys:
+            raise Incorrect(f"After '{label}' nothing was stored in Redis under "
+                            "lab.redis.key(...). " + why)
+        forever = [key.removeprefix(self.prefix) for key, ttl in keys.items() if ttl < 0]
+        if forever:
+            raise Incorrect(f"Key(s) {', '.join(forever)} have no TTL: every cache key needs "
+                            "an expiry (SET ... EX seconds). " + why)
+
+
+def cache_scenario(lab: Any, steps: Sequence[tuple[str, Callable[[Any], Any]]],
+                   tag: str = "scenario") -> CacheScenario:
+    """Run `steps` against a scratch copy of `lab` whose Redis keys live under
+    `lab.redis.key("scratch", tag, <random>)`, then delete that prefix (SCAN, never KEYS).
+
+    Each step is (label, fn); `fn(scratch_lab)` typically calls the learner's function through
+    `exercise.call(...)`, so `lab.redis.key(...)` inside learner code lands in the scratch
+    namespace. SQL statements per step are counted on the lab's engine.
+
+    Example (read / update / read)::
+
+        scenario = checks.cache_scenario(lab, [
+            ("first read", lambda s: self.call(get_product, s, 7)),
+            ("second read", lambda s: self.call(get_product, s, 7)),
+            ("update", lambda s: self.call_allowing_none(update_price, s, 7, 999)),
+            ("read after update", lambda s: self.call(get_product, s, 7)),
+        ])
+        scenario.require_queries("second read", 0, "The second read should come from Redis.")
+    """
+    prefix = lab.redis.key("scratch", tag, secrets.token_hex(4)) + ":"
+    scratch = dataclasses.replace(lab, redis=dataclasses.replace(lab.redis, prefix=prefix))
+    client = lab.redis.client
+    recorded: list[ScenarioStep] = []
+    try:
+        for label, fn in steps:
+            if lab.sql is not None:
+                value, log = count_queries_of(lab.sql.engine, lambda fn=fn: fn(scratch))
+                queries = log.count
+            else:
+                value, queries = fn(scratch), 0
+            keys = {key: client.ttl(key) for key in client.scan_iter(match=prefix + "*")}
+            recorded.append(ScenarioStep(label, value, queries, keys))
+    finally:
+        found = list(client.scan_iter(match=prefix + "*", count=500))
+        if found:
+            client.delete(*found)
+    return CacheScenario(prefix=prefix, steps=recorded)
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+def runs_concurrently(async_fn: Callable[..., Any], waits: Sequence[float],
+                      args: tuple | None = None, timeout: float | None = None) -> tuple[Any, float]:
+    """Run `async_fn(*args)` (default args: `(waits,)`) and require its wall time to be close
+    to the longest wait, not their sum. Returns (result, seconds).
+
+    The bar is halfway between the longest wait and the sum, a generous margin for a loaded
+    machine that a sequential run still cannot meet.
+    """
+    longest, total = max(waits), sum(waits)
+    args = (list(waits),) if args is None else args
+    limit = timeout if timeout is not None else total * 2 + 5
+    start = time.perf_counter()
+    result = call_learner(async_fn, args, timeout=limit)
+    elapsed = time.perf_counter() - start
+    if elapsed > longest + (total - longest) / 2:
+        raise Incorrect(
+            f"{name_of(async_fn)} took {elapsed:.2f} s for {len(waits)} waits adding up to "
+            f"{total:.2f} s (longest {longest:.2f} s): they ran one after another. Start them "
+            "together (asyncio.gather or a TaskGroup) and make sure nothing blocks the loop "
+            "(time.sleep instead of await asyncio.sleep)."
+        )
+    return result, elapsed
