@@ -48,7 +48,10 @@ class JupyterLabPage:
 
     def open_notebook(self, name: str) -> None:
         self.page.locator(".jp-DirListing-item", has_text=name).first.dblclick()
-        self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        self.page.locator(".lm-TabBar-tab.lm-mod-current", has_text=name).first.wait_for(
+            timeout=60_000)
+        self.page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell",
+                                    timeout=60_000)
         self.wait_for_kernel_idle(timeout=60_000)
 
     def menu(self, menu: str, item: str) -> None:
@@ -74,9 +77,18 @@ class JupyterLabPage:
         )
 
     def error_outputs(self) -> list[str]:
-        selector = (".jp-NotebookPanel:not(.lm-mod-hidden) "
-                    "[data-mime-type='application/vnd.jupyter.stderr']")
-        return self.page.locator(selector).all_inner_texts()
+        """Text of every error or stderr output, with the start of the cell that made it."""
+        return self.page.evaluate(
+            """() => {
+                const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+                const selector = "[data-mime-type='application/vnd.jupyter.stderr']";
+                return [...panel.querySelectorAll(selector)].map(output => {
+                    const cell = output.closest('.jp-Cell');
+                    const source = cell ? cell.querySelector('.jp-InputArea').innerText : '';
+                    return source.slice(0, 80) + ' -> ' + output.innerText.slice(0, 400);
+                });
+            }"""
+        )
 
     def cell_containing(self, text: str):
         return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell",

@@ -121,3 +121,30 @@ def test_feedback_turns_from_incorrect_to_correct(lab_page):
     ).stdout
     welcome_q1 = [line for line in table.splitlines() if "welcome" in line and "q1" in line]
     assert welcome_q1 and "done" in welcome_q1[0], table
+
+
+def test_slider_drives_the_hit_ratio(lab_page):
+    lab, _ = lab_page
+    lab.open_notebook("04_caching.ipynb")
+    lab.run_all()
+    lab.wait_for_kernel_idle(timeout=180_000)
+    assert lab.error_outputs() == []
+    widget = lab.page.locator(".widget-vbox", has_text="simulated").first
+    widget.wait_for(state="attached", timeout=30_000)
+    widget.scroll_into_view_if_needed()
+    readout = widget.locator(".widget-html-content").last
+    before = readout.inner_text()
+    lab.screenshot("caching-widget-before")
+
+    slider = widget.locator(".widget-slider", has_text="cache size").first
+    handle = slider.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(5):  # each ArrowRight is a real user step on the slider
+        lab.page.keyboard.press("ArrowRight")
+    lab.page.wait_for_function(
+        "([element, old]) => element.innerText !== old",
+        arg=[readout.element_handle(), before],
+        timeout=30_000,
+    )
+    lab.screenshot("caching-widget-after")
+    assert readout.inner_text() != before
