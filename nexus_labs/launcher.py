@@ -17,7 +17,12 @@ def jupyter_command(
 ) -> list[str]:
     """The `python -m jupyterlab ...` command line serving `home`."""
     # sys.executable, not a `jupyter` found on PATH: the kernels must see this nexus_labs.
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={home}", f"--ip={ip}"]
+    command = [
+        sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={home}", f"--ip={ip}",
+        # The labs work offline: no news feed or update check reaching out to the internet.
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if port is not None:
         command.append(f"--port={port}")
     if token is not None:

@@ -5,6 +5,7 @@ Timings are noisy, so labs compare medians and assert ratios with margins, never
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -106,6 +107,9 @@ def timings_table(timings: Sequence[Timing]):
     ).round(4)
 
 
+_explain_calls = itertools.count(1)
+
+
 def explain(engine: Engine, statement: str | sa.TextClause, params: dict | None = None,
             analyze: bool = False) -> str:
     """The query plan as text: EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) or
@@ -113,7 +117,16 @@ def explain(engine: Engine, statement: str | sa.TextClause, params: dict | None 
     text = statement if isinstance(statement, str) else str(statement)
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
-            rows = connection.execute(sa.text("EXPLAIN QUERY PLAN " + text), params or {})
+            # SQLite plans an EXPLAIN from the connection's copy of the schema and never
+            # re-checks it, and Python's sqlite3 caches statements by text: after another
+            # connection created or dropped an index, a pooled connection would show the old
+            # plan. A real read of sqlite_master refreshes the schema; a per-call comment
+            # defeats the statement cache.
+            connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            rows = connection.execute(
+                sa.text(f"EXPLAIN QUERY PLAN {text} /* plan {next(_explain_calls)} */"),
+                params or {},
+            )
             return "\n".join(str(row[-1]) for row in rows)
         prefix = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN "
         rows = connection.execute(sa.text(prefix + text), params or {})

@@ -7,6 +7,7 @@ the command line cannot clobber an answer the learner typed.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,11 +46,22 @@ def _environment(home: Path | None) -> Iterator[None]:
             os.environ["NEXUS_HOME"] = previous
 
 
+def _failing_line(traceback: str) -> str:
+    """The source line IPython marks with ----> in the last frame of a traceback."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", traceback)
+    marked = [line for line in plain.splitlines() if line.lstrip().startswith("---->")]
+    return re.sub(r"^\s*---->\s*\d*\s*", "", marked[-1]).strip() if marked else ""
+
+
 def _first_error_line(error: BaseException) -> str:
     ename = getattr(error, "ename", None)
     if ename:  # nbclient's CellExecutionError carries the kernel-side exception
         evalue = str(getattr(error, "evalue", "")).strip().splitlines()
-        return f"{ename}: {evalue[0]}" if evalue else ename
+        if evalue:
+            return f"{ename}: {evalue[0]}"
+        # A bare `assert` has no message: the failing line says which claim did not hold.
+        line = _failing_line(str(getattr(error, "traceback", "")))
+        return f"{ename} at: {line}" if line else ename
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__
 

@@ -221,3 +221,14 @@ def test_grade_checks_its_folder_argument(tmp_path, capsys):
     csv_path = tmp_path / "grades.csv"
     assert cli.main(["grade", str(tmp_path / "empty"), "--csv", str(csv_path)]) == 1
     assert "no learner notebooks" in capsys.readouterr().err
+
+
+def test_a_bare_assert_is_reported_with_its_line():
+    from nexus_labs.runner import _first_error_line
+
+    class FakeCellError(Exception):
+        ename, evalue = "AssertionError", ""
+        traceback = ("\x1b[0;31mAssertionError\x1b[0m  Traceback\nCell In[3], line 2\n"
+                     "      1 speedup = 2\n\x1b[0;32m----> 2\x1b[0m assert speedup > 5\n")
+
+    assert _first_error_line(FakeCellError()) == "AssertionError at: assert speedup > 5"

@@ -14,6 +14,7 @@ from nexus_labs.backends.sql import connect_sql, count_queries
 from nexus_labs.config import load_settings
 from nexus_labs.data.generate import SIZES, TABLE_ORDER, generate_marketplace, to_csv_text
 from nexus_labs.data.schema import marketplace_metadata
+from nexus_labs.data.shipped import expected_counts
 from nexus_labs.resources import datasets_dir
 
 SHAPES = {
@@ -161,6 +162,11 @@ def test_flat_export_joins_back_exactly(frames):
     expected_pairs = frames["product_tags"].merge(frames["tags"], on="tag_id")
     sold = expected_pairs[expected_pairs["product_id"].isin(tags.index)]
     assert pairs == set(zip(sold["product_id"], sold["name"], strict=True))
+
+
+def test_expected_counts_match_the_frames(frames):
+    assert expected_counts() == {name: len(frame) for name, frame in frames.items()}
+    assert expected_counts(2) == {name: len(frame) for name, frame in data.load_frames(2).items()}
 
 
 def test_load_frames_returns_copies():

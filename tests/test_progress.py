@@ -131,3 +131,20 @@ def test_corrupt_store_is_reported_and_moved_aside_never_deleted(settings):
     progress._stores.pop(path, None)
     record_safely(settings, "welcome", "q1", "check", "correct")
     assert ProgressStore(path).summary()[("welcome", "q1")].status == "done"
+
+
+def test_dashboard_lists_every_lab_with_status_and_totals(settings):
+    from nexus_labs.exercises.dashboard import dashboard_html, progress_dashboard
+    from nexus_labs.labs.catalog import LABS
+
+    record_safely(settings, "welcome", "q1", "check", "correct")
+    record_safely(settings, "welcome", "q2", "hint", hint=1)
+    page = dashboard_html(settings)
+    assert all(lab.title in page for lab in LABS)
+    assert ">done</td>" in page and ">attempted</td>" in page
+    assert "exercises done" in page
+    widget = progress_dashboard(settings)
+    table, button = widget.children[1], widget.children[2]
+    record_safely(settings, "welcome", "q2", "check", "correct")
+    button.click()
+    assert table.value.count(">done</td>") == 2

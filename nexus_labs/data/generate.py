@@ -298,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="default: the datasets/ folder")
     parser.add_argument("--scale", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.scale != 1 and args.out is None:
+        parser.error("--scale other than 1 needs --out: datasets/ holds the scale-1 files")
     folder = args.out or datasets_dir()
     for path in write_datasets(folder, generate_marketplace(args.scale)):
         print(path)

@@ -30,7 +30,8 @@ class _ServiceExercise(Exercise):
 
     timeout: ClassVar[float] = 6.0
 
-    def run_with_fetch(self, answer, delays: dict[int, float], *args: Any) -> tuple[Any, float, str]:
+    def run_with_fetch(self, answer, delays: dict[int, float],
+                       *args: Any) -> tuple[Any, float, str]:
         """Call `answer(fetch, *args)` in a private loop; returns (result, wall, group)."""
         service = slow_service()
         group = _group(self.id)
@@ -73,9 +74,11 @@ class ConcurrentFetch(_ServiceExercise):
         result, wall, group = self.run_with_fetch(answer, delays, ids)
         slowest = max(delays.values())
         if not isinstance(result, (list, tuple)):
-            raise Incorrect(f"fetch_all should return a list of results, got {type(result).__name__}.")
+            raise Incorrect("fetch_all should return a list of results, got "
+                            f"{type(result).__name__}.")
         if sorted(result) != ids:
-            raise Incorrect(f"fetch_all should return one result per id ({ids}); got {list(result)}.")
+            raise Incorrect(f"fetch_all should return one result per id ({ids}); "
+                            f"got {list(result)}.")
         service = slow_service()
         calls, seen = len(service.records(group)), service.max_concurrency(group)
         if calls != len(ids):
@@ -123,7 +126,7 @@ class LimitedFetch(_ServiceExercise):
     )
 
     def check(self, answer, lab) -> str:
-        ids, limit, delay = list(range(12)), 3, 0.08
+        ids, limit, delay = list(range(12)), 3, 0.15
         result, wall, group = self.run_with_fetch(answer, dict.fromkeys(ids, delay), ids, limit)
         seen = slow_service().max_concurrency(group)
         if not isinstance(result, (list, tuple)) or list(result) != ids:
@@ -190,7 +193,8 @@ class FixBlocking(Exercise):
             )
         if wall > 0.75 * len(ids) * delay:
             raise Incorrect(f"{wall:.2f} s is barely faster than one after another.")
-        return f"the server saw {seen} lookups at once; {wall:.2f} s instead of {len(ids) * delay:.1f} s."
+        return (f"the server saw {seen} lookups at once; {wall:.2f} s instead of "
+                f"{len(ids) * delay:.1f} s.")
 
 
 class PartialResults(_ServiceExercise):

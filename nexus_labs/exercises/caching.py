@@ -99,8 +99,8 @@ def update_price(lab, product_id, price_cents):
         with scratch_run(lab, "q2", product_id=7) as (scratch, product_id, original):
             caching.get_product(scratch, product_id)  # the page is cached, as in production
             new_price = original + 1234
-            watched, deleted = with_reader_on_delete(scratch, product_id)
-            self.call_allowing_none(answer, watched, product_id, new_price)
+            with with_reader_on_delete(scratch, product_id) as (watched, deleted):
+                self.call_allowing_none(answer, watched, product_id, new_price)
             if caching.db_price(scratch.sql.engine, product_id) != new_price:
                 raise Incorrect("the database still has the old price: UPDATE products (e.g. "
                                 "caching.write_price) and commit.")

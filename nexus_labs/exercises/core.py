@@ -234,7 +234,7 @@ class BoundExercise:
     def outcome(self, answer: Any = _MISSING) -> Outcome:
         """The Outcome for `answer` (default: the learner's variable), recorded in progress."""
         if answer is _MISSING:
-            answer = self._read_answer(current_user_namespace(depth=3))
+            answer = self._read_answer(current_user_namespace(depth=2))
         result = evaluate(self.exercise, answer, self.lab)
         self._record("check", result.status)
         return result

@@ -8,8 +8,6 @@ they created before returning, so the table is left as it was found.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -36,22 +34,6 @@ def _run_rows(engine: sa.Engine, sql: str, params: dict | None = None) -> list[t
     except sa.exc.DBAPIError as error:
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise Incorrect(f"the database rejected your SQL: {first}", sql) from None
-
-
-@contextmanager
-def _index_on_big_orders(engine: sa.Engine, name: str, columns: str) -> Iterator[None]:
-    """The index exists inside the block; dropped afterwards if this block created it."""
-    from nexus_labs.labs import indexing
-
-    created = name not in indexing.lab_indexes(engine)
-    if created:
-        indexing.create_index(engine, name, "big_orders", columns)
-    try:
-        yield
-    finally:
-        if created:
-            with engine.begin() as connection:
-                connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 # --- q1: N+1 ----------------------------------------------------------------------------------
@@ -204,7 +186,7 @@ class RewritePredicate(Exercise):
             raise Incorrect("answer_q3 should be a SELECT query.", sql)
         engine = lab.sql.engine
         data.ensure_big_table(lab.sql)
-        with _index_on_big_orders(engine, Q3_INDEX, "total_cents"):
+        with indexing.temporary_index(engine, Q3_INDEX, "big_orders", "total_cents"):
             expected = sorted(_run_rows(engine, Q3_ORIGINAL))
             got = sorted(_run_rows(engine, sql))
             try:
@@ -274,22 +256,6 @@ LIMIT :size
 
 # --- q6: SQL aggregation ----------------------------------------------------------------------
 
-def revenue_by_customer_python(engine: sa.Engine) -> list[tuple[int, int]]:
-    """The loop the exercise replaces: delivered revenue per customer, computed in Python."""
-    with engine.connect() as connection:
-        status = dict(connection.execute(sa.text("SELECT order_id, status FROM orders")).all())
-        customer = dict(connection.execute(
-            sa.text("SELECT order_id, customer_id FROM orders")).all())
-        items = connection.execute(
-            sa.text("SELECT order_id, quantity, unit_price_cents FROM order_items")).all()
-    revenue: dict[int, int] = {}
-    for order_id, quantity, unit_price_cents in items:
-        if status[order_id] == "delivered":
-            who = customer[order_id]
-            revenue[who] = revenue.get(who, 0) + quantity * unit_price_cents
-    return sorted(revenue.items())
-
-
 class SqlAggregation(Exercise):
     id = "q6"
     title = "Replace the Python revenue loop with one SQL query"
@@ -309,6 +275,7 @@ GROUP BY o.customer_id
 
     def check(self, answer: Any, lab: Any) -> str:
         from nexus_labs import data
+        from nexus_labs.labs.query_optimization import revenue_by_customer_python
 
         sql = _sql_text(answer, self.answer_name)
         engine = lab.sql.engine
@@ -391,7 +358,7 @@ class SpotNoIndex(Exercise):
         chosen = _letters(answer)
         engine = lab.sql.engine
         data.ensure_big_table(lab.sql)
-        with _index_on_big_orders(engine, Q4_INDEX, "customer_id"):
+        with indexing.temporary_index(engine, Q4_INDEX, "big_orders", "customer_id"):
             shapes = {letter: indexing.shape_of(engine, sql) for letter, sql in Q4_OPTIONS.items()}
         no_index = {letter for letter, shape in shapes.items() if shape.access == "scan"}
         if chosen == no_index:

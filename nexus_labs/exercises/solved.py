@@ -37,7 +37,7 @@ class CheckResult:
 class NotebookRun:
     notebook: NotebookNode
     checks: list[CheckResult] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # "cell N: ExcName: message"
+    errors: list[str] = field(default_factory=list)  # "cell N (first line): Exc: message"
 
 
 def exercise_cells(notebook: NotebookNode) -> dict[int, str]:
@@ -111,7 +111,9 @@ def cell_errors(notebook: NotebookNode) -> list[str]:
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                errors.append(f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
+                first_line = next((line for line in cell.source.splitlines() if line), "")
+                errors.append(f"cell {index} ({first_line[:60]}): "
+                              f"{output.get('ename')}: {output.get('evalue')}")
     return errors
 
 

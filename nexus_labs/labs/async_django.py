@@ -5,9 +5,9 @@ server runs in a child process with its own minimal settings (no database: the v
 the slow service). The parent binds the listening socket and hands its file descriptor to the
 child, so there is no race for the port, and the child exits on its own when the parent dies.
 
-- ``/sync/?ms=..``:  a plain ``def`` view making two slow-service calls one after the other
+- ``/sync/?ms=..&group=..``:  a plain ``def`` view making two slow-service calls one after the other
   (httpx.Client). Under ASGI Django runs it in a worker thread (sync_to_async).
-- ``/async/?ms=..``: an ``async def`` view making the same two calls concurrently
+- ``/async/?ms=..&group=..``: an ``async def`` view making the same two calls concurrently
   (httpx.AsyncClient + asyncio.gather) on the server's event loop.
 - ``/ping/``: readiness.
 """
@@ -53,6 +53,9 @@ class DjangoServer:
             pass_fds=(listener.fileno(),),
             env=env,
             stdin=subprocess.DEVNULL,
+            # Its own session: "interrupt kernel" (SIGINT to the kernel's group) must not kill
+            # it; stop(), atexit and its parent watchdog end it.
+            start_new_session=True,
         )
         listener.close()  # the child owns the listening socket now
         atexit.register(self.stop)
@@ -112,8 +115,10 @@ class LoadResult:
                 "server threads": self.max_threads}
 
 
-async def load_test(url: str, concurrency: int, requests: int, view: str = "") -> LoadResult:
-    """`requests` GETs of `url` from `concurrency` workers sharing one pooled async client."""
+async def load_test(url: str, concurrency: int, requests: int, view: str = "",
+                    warm_up: bool = True) -> LoadResult:
+    """`requests` GETs of `url` from `concurrency` workers sharing one pooled async client
+    (after one untimed request when `warm_up`: a server's first call is slower)."""
     latencies: list[float] = []
     threads: list[int] = [0]
     remaining = iter(range(requests))
@@ -128,7 +133,8 @@ async def load_test(url: str, concurrency: int, requests: int, view: str = "") -
                 threads.append(response.json().get("threads", 0))
                 latencies.append(time.perf_counter() - start)
 
-        (await client.get(url)).raise_for_status()  # warm-up: the server's first call is slower
+        if warm_up:
+            (await client.get(url)).raise_for_status()
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - start
@@ -149,23 +155,23 @@ def _views():
 
     def sync_view(request):
         started = time.perf_counter()
-        ms = request.GET.get("ms", "50")
-        first = sync_client.get(f"{base}/wait?ms={ms}&group=django-sync&id=a").json()
-        second = sync_client.get(f"{base}/wait?ms={ms}&group=django-sync&id=b").json()
+        ms, group = request.GET.get("ms", "50"), request.GET.get("group", "django-sync")
+        first = sync_client.get(f"{base}/wait?ms={ms}&group={group}&id=a").json()
+        second = sync_client.get(f"{base}/wait?ms={ms}&group={group}&id=b").json()
         return JsonResponse({"view": "sync", "calls": [first["id"], second["id"]],
                              "threads": threading.active_count(),
                              "view_ms": (time.perf_counter() - started) * 1e3})
 
     async def async_view(request):
         started = time.perf_counter()
-        ms = request.GET.get("ms", "50")
+        ms, group = request.GET.get("ms", "50"), request.GET.get("group", "django-async")
         loop_id = id(asyncio.get_running_loop())
         client = async_clients.get(loop_id) or async_clients.setdefault(
             loop_id, httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=None))
         )
         first, second = await asyncio.gather(
-            client.get(f"{base}/wait?ms={ms}&group=django-async&id=a"),
-            client.get(f"{base}/wait?ms={ms}&group=django-async&id=b"),
+            client.get(f"{base}/wait?ms={ms}&group={group}&id=a"),
+            client.get(f"{base}/wait?ms={ms}&group={group}&id=b"),
         )
         return JsonResponse({"view": "async", "calls": [first.json()["id"], second.json()["id"]],
                              "threads": threading.active_count(),

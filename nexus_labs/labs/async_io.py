@@ -108,7 +108,7 @@ def plot_timeline(runs: list[Run], title: str = "One bar per call, as the server
     fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 2.8), sharey=True)
     axes = [axes] if len(runs) == 1 else list(axes)
     longest = max(run.wall for run in runs) * 1e3
-    for ax, run in zip(axes, runs):
+    for ax, run in zip(axes, runs, strict=True):
         for row, record in enumerate(run.records):
             ax.broken_barh([((record.start - run.t0) * 1e3, (record.end - record.start) * 1e3)],
                            (row, 0.8), color="tab:red" if record.status >= 500 else "tab:blue")

@@ -11,9 +11,10 @@ back as it was without touching anything else.
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -67,27 +68,12 @@ def plan_shape(plan: str, table: str = "big_orders") -> PlanShape:
     raise ValueError(f"cannot read this plan for table {table}:\n{plan}")
 
 
-_explain_calls = itertools.count()
 
 
 def explain_plan(engine: sa.Engine, sql: str, params: dict | None = None,
                  analyze: bool = False) -> str:
-    """`measure.explain`, made safe across CREATE/DROP INDEX on SQLite.
-
-    SQLite computes EXPLAIN QUERY PLAN when the statement is prepared, from the connection's
-    copy of the schema, and an EXPLAIN never re-checks that copy. A pooled connection that has
-    not run a real statement since another connection created or dropped an index would plan
-    with the old schema; and Python's sqlite3 caches prepared statements by their text. So:
-    first a real read of sqlite_master (it notices the new schema), then an EXPLAIN text that
-    differs per call.
-    """
-    if engine.dialect.name != "sqlite":
-        return explain(engine, sql, params, analyze=analyze)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
-        rows = connection.execute(
-            sa.text(f"EXPLAIN QUERY PLAN {sql} /* plan {next(_explain_calls)} */"), params or {})
-        return "\n".join(str(row[-1]) for row in rows)
+    """The plan of `sql`, fresh after CREATE/DROP INDEX (see `measure.explain`)."""
+    return explain(engine, sql, params, analyze=analyze)
 
 
 def shape_of(engine: sa.Engine, sql: str, params: dict | None = None) -> PlanShape:
@@ -128,6 +114,20 @@ def create_index(engine: sa.Engine, name: str, table: str, columns: str) -> floa
     seconds = time.perf_counter() - start
     analyze(engine, table)
     return seconds
+
+
+@contextmanager
+def temporary_index(engine: sa.Engine, name: str, table: str, columns: str) -> Iterator[None]:
+    """The index exists inside the block; dropped afterwards if this block created it."""
+    created = name not in lab_indexes(engine, table)
+    if created:
+        create_index(engine, name, table, columns)
+    try:
+        yield
+    finally:
+        if created:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 def analyze(engine: sa.Engine, table: str = "big_orders", vacuum: bool = False) -> None:
@@ -186,10 +186,10 @@ def write_cost(engine: sa.Engine, counts=(0, 1, 3, 5), rows: int = 20_000, repea
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {WRITE_COST_SOURCE}")
             # Customer ids, emails (as text) and totals arrive in no useful order, as real
             # inserts do, so each index insert lands somewhere random in its B-tree.
-            connection.exec_driver_sql(
+            connection.execute(sa.text(  # text(): psycopg would read % as a placeholder
                 f"CREATE TABLE {WRITE_COST_SOURCE} AS SELECT * FROM big_orders "
                 f"WHERE id <= {int(rows) * 7} AND id % 7 = 0"
-            )
+            ))
         medians = [
             statistics.median(insert_seconds(engine, count) for _ in range(repeat))
             for count in counts

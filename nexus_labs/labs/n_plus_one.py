@@ -148,8 +148,9 @@ def page_widget(engine: sa.Engine, engine_name: str = "", maximum: int = 1500, i
         output.clear_output(wait=True)
         with output:
             last = frame[frame["parents"] == chosen].set_index("strategy")
-            for strategy, run in last.iterrows():
-                print(f"{strategy:>8}: {run['queries']:5d} queries, {run['ms']:8.1f} ms")
+            for strategy in last.index:
+                queries, ms = int(last.at[strategy, "queries"]), last.at[strategy, "ms"]
+                print(f"{strategy:>8}: {queries:5d} queries, {ms:8.1f} ms")
             display(plot_sweep(frame, engine_name))
             plt.close("all")
 

@@ -7,7 +7,9 @@ drops only these, by name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import itertools
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from nexus_labs.data.shipped import TAG_SEPARATOR
 from nexus_labs.labs.functional_deps import FD, closure
+from nexus_labs.measure import Timing
 
 FLAT_TABLE = "order_lines_flat"
 READ_MODEL = "order_history"
@@ -362,3 +365,51 @@ def closure_explorer(schema: Sequence[str], fds: Sequence[FD], value: Sequence[s
     picker.observe(show, names="value")
     show()
     return widgets.HBox([picker, result])
+
+
+def time_interleaved(operations: dict[str, Callable[[], object]], repeat: int = 300,
+                     warmup: int = 5, engine: str = "") -> list[Timing]:
+    """Like `measure.time_it` for several operations, but alternating them run by run, so a
+    burst of load on a shared machine hits all of them alike and their ratio stays fair."""
+    for _ in range(warmup):
+        for operation in operations.values():
+            operation()
+    samples: dict[str, list[float]] = {label: [] for label in operations}
+    for _ in range(repeat):
+        for label, operation in operations.items():
+            start = time.perf_counter()
+            operation()
+            samples[label].append(time.perf_counter() - start)
+    return [Timing(label=label, samples=tuple(values), engine=engine)
+            for label, values in samples.items()]
+
+
+def time_pages(connection: Connection, statements: dict[str, sa.TextClause],
+               customers: Sequence[int], repeat: int = 200) -> tuple[list[Timing], list[Timing]]:
+    """Time the order history page per statement, interleaved: (round trip, engine work).
+
+    Round trip is what the endpoint waits for. Engine work is the database's own execution
+    time: on PostgreSQL the server's "Execution Time" from EXPLAIN ANALYZE (a loaded client
+    machine cannot blur it); SQLite runs inside this process, so its round trip is its work.
+    """
+    dialect = connection.dialect.name
+
+    def page(statement: sa.TextClause) -> Callable[[], object]:
+        ids = itertools.cycle(customers)
+        return lambda: connection.execute(statement, {"customer_id": next(ids)}).all()
+
+    round_trip = time_interleaved({label: page(stmt) for label, stmt in statements.items()},
+                                  repeat=repeat, engine=dialect)
+    if dialect != "postgresql":
+        return round_trip, round_trip
+    samples: dict[str, list[float]] = {label: [] for label in statements}
+    ids = itertools.cycle(customers)
+    for _ in range(repeat):
+        params = {"customer_id": next(ids)}
+        for label, statement in statements.items():
+            plan = connection.execute(sa.text(
+                "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + statement.text), params).scalar()
+            samples[label].append(plan[0]["Execution Time"] / 1000)  # ms -> s
+    work = [Timing(label=label, samples=tuple(values), engine="postgresql server")
+            for label, values in samples.items()]
+    return round_trip, work

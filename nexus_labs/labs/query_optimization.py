@@ -107,3 +107,19 @@ def status_totals_in_python(engine: sa.Engine, last_id: int) -> list[tuple[str, 
             counts[status] += 1
             totals[status] += total_cents
     return [(status, counts[status], totals[status]) for status in sorted(counts)]
+
+
+def revenue_by_customer_python(engine: sa.Engine) -> list[tuple[int, int]]:
+    """The loop the exercise replaces: delivered revenue per customer, computed in Python."""
+    with engine.connect() as connection:
+        status = dict(connection.execute(sa.text("SELECT order_id, status FROM orders")).all())
+        customer = dict(connection.execute(
+            sa.text("SELECT order_id, customer_id FROM orders")).all())
+        items = connection.execute(
+            sa.text("SELECT order_id, quantity, unit_price_cents FROM order_items")).all()
+    revenue: dict[int, int] = {}
+    for order_id, quantity, unit_price_cents in items:
+        if status[order_id] == "delivered":
+            who = customer[order_id]
+            revenue[who] = revenue.get(who, 0) + quantity * unit_price_cents
+    return sorted(revenue.items())

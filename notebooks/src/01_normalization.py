@@ -17,8 +17,6 @@ lab = open_lab("normalization", made_with="0.1.0")
 q1, q2, q3, q4, q5, q6 = lab.exercises
 
 # %%
-import itertools
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import sqlalchemy as sa
@@ -29,6 +27,7 @@ from nexus_labs.labs import functional_deps as fd
 from nexus_labs.labs import normalization as n01
 
 engine = lab.sql.engine
+pd.set_option("display.max_colwidth", 120)
 ENGINE = lab.sql.kind  # "sqlite" or "postgresql": named next to every number we measure
 n01.reset_tables(engine)  # drops only the tables this lab creates
 
@@ -414,40 +413,41 @@ q4.check()
 # ## 7. Denormalization: a read model for the order history page
 #
 # The order history page shows a customer's 20 newest order lines with product, category and
-# seller names. On the normalized schema that is a five-table join, sorted after joining. A
-# *read model* stores the page's rows ready-made, in a table whose index matches the page's
-# sort, so a page is one index range read. We measure both on the same engine, for the 20
-# customers with the longest histories.
+# seller names. On the normalized schema that is a five-table join over all the customer's
+# lines, sorted after joining. A *read model* stores the page's rows ready-made, in a table whose
+# index matches the page's sort, so a page is one index range read that stops after 20 rows.
+#
+# We time both for the 10 customers with the longest histories, alternating the two queries run
+# by run so background load hits both alike. Two views: the **round trip** your endpoint waits
+# for, and the **engine's own work** (SQLite runs inside this process, so there they are the
+# same; PostgreSQL reports its server-side execution time through `EXPLAIN ANALYZE`).
 
 # %%
 model_rows = n01.create_read_model(engine)
-heavy = flat["customer_id"].value_counts().index[:20].tolist()
-assert model_rows == len(flat)
-
-
-def page_reader(statement, connection):
-    ids = itertools.cycle(heavy)
-    return lambda: connection.execute(statement, {"customer_id": next(ids)}).all()
-
-
+heavy = flat["customer_id"].value_counts().index[:10].tolist()
+pages = {"normalized (5-table join)": n01.HISTORY_NORMALIZED,
+         "read model (order_history)": n01.HISTORY_READ_MODEL}
 with engine.connect() as connection:
     same = all(connection.execute(n01.HISTORY_NORMALIZED, {"customer_id": c}).all()
                == connection.execute(n01.HISTORY_READ_MODEL, {"customer_id": c}).all()
                for c in heavy)
-    joined_page = measure.time_it(page_reader(n01.HISTORY_NORMALIZED, connection),
-                                  "normalized (5-table join)", repeat=300, engine=ENGINE)
-    model_page = measure.time_it(page_reader(n01.HISTORY_READ_MODEL, connection),
-                                 "read model (order_history)", repeat=300, engine=ENGINE)
+    round_trip, engine_work = n01.time_pages(connection, pages, heavy, repeat=200)
+assert model_rows == len(flat)
 assert same  # the read model answers exactly what the join answers
 
 # %% tags=["nbval-ignore-output"]
+joined_page, model_page = engine_work
 read_speedup = measure.speedup(joined_page, model_page)
-print(joined_page.summary())
-print(model_page.summary())
-print(f"read model is {read_speedup:.1f}x faster by median on {ENGINE}")
-display(measure.timings_table([joined_page, model_page]))
-# Measured about 2x on SQLite and 3x on PostgreSQL on a busy 2-core machine: 1.3 leaves room.
-assert read_speedup > 1.3
+trip_speedup = measure.speedup(*round_trip)
+display(measure.timings_table([*round_trip, *engine_work] if round_trip != engine_work
+                              else round_trip))
+print(f"engine work: read model {read_speedup:.1f}x faster by median ({joined_page.engine})")
+print(f"round trip:  median normalized / read model = {trip_speedup:.1f} ({ENGINE}; includes "
+      "the driver and, for a server, the network hop and process scheduling)")
+# Measured 2-3x (SQLite, in-process) and over 10x (PostgreSQL server time) on a 2-core machine
+# at load 10; 1.5 keeps the claim safe. The round trip is not asserted: on a loaded machine the
+# client-server hop can hide a sub-millisecond difference.
+assert read_speedup > 1.5
 
 # %% [markdown]
 # ### The price: every copy must change when the source changes
@@ -480,7 +480,7 @@ assert (source_rows, copies_changed, stale) == (1, copies_expected, 0)
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3))
 labels = ["normalized", "read model"]
 left.bar(labels, [joined_page.p50 * 1e6, model_page.p50 * 1e6], color=["#607d8b", "#2e7d32"])
-left.set_title(f"order history page, p50 µs ({ENGINE})")
+left.set_title(f"page, engine work p50 µs ({joined_page.engine})")
 right.bar(labels, [source_rows, copies_changed], color=["#607d8b", "#c62828"])
 right.set_title("rows written to rename one product")
 fig.tight_layout()

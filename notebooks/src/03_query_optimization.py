@@ -297,14 +297,17 @@ print(explain(engine, LOOKUP, params))
 assert before.access == "scan"
 
 # %% tags=["nbval-ignore-output"]
-def lookup():
+def time_lookup(label, repeat):
+    # One connection for all runs: we time the query, not taking a connection from the pool.
     with engine.connect() as connection:
-        return connection.execute(sa.text(LOOKUP), params).all()
+        assert len(connection.execute(sa.text(LOOKUP), params).all()) == 1
+        return time_it(lambda: connection.execute(sa.text(LOOKUP), params).all(), label,
+                       repeat=repeat, warmup=1, engine=ENGINE)
 
-assert len(lookup()) == 1
-no_index = time_it(lookup, "email = ?, no index", repeat=5, warmup=1, engine=ENGINE)
+
+no_index = time_lookup("email = ?, no index", repeat=5)
 build_seconds = indexing.create_index(engine, "ix_lab_email", "big_orders", "email")
-with_index = time_it(lookup, "email = ?, ix_lab_email", repeat=50, engine=ENGINE)
+with_index = time_lookup("email = ?, ix_lab_email", repeat=50)
 after = indexing.shape_of(engine, LOOKUP, params)
 print(f"CREATE INDEX ix_lab_email took {build_seconds:.2f} s (it sorts 1M emails once)")
 print(explain(engine, LOOKUP, params, analyze=True))
@@ -349,9 +352,11 @@ assert folded.access == "search" and folded.index == "ix_lab_email_lower"
 #
 # An index on `(status, total_cents)` is sorted by status, then by total within a status —
 # like a phone book by last name, then first name. It serves conditions on `status`, or on
-# `status` *and* `total_cents`, but not on `total_cents` alone.
+# `status` *and* `total_cents`, but cannot *seek* to a `total_cents` alone: those entries
+# are spread over every status. SQLite then scans the table; PostgreSQL may read the whole
+# index instead (it is smaller than the table), which is still a scan, as the timings show.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 indexing.create_index(engine, "ix_lab_status_total", "big_orders", "status, total_cents")
 COMPOSITE = {
     "status and total": "SELECT * FROM big_orders WHERE status = 'refunded' "
@@ -360,12 +365,25 @@ COMPOSITE = {
     "total only (second column)": "SELECT * FROM big_orders WHERE total_cents = 12345",
 }
 composite = {name: indexing.shape_of(engine, sql) for name, sql in COMPOSITE.items()}
+
+
+def timed(sql):
+    with engine.connect() as connection:
+        return time_it(lambda: connection.execute(sa.text(sql)).all(), sql.split("WHERE ")[1],
+                       repeat=3, warmup=1, engine=ENGINE)
+
+
+both, second_only = timed(COMPOSITE["status and total"]), timed(COMPOSITE["total only (second column)"])
 for name, shape in composite.items():
     print(f"{name:>30}: {shape}")
+print(f"second column alone is {speedup(second_only, both):.0f}x slower than both columns")
 assert composite["status and total"].index == "ix_lab_status_total"
 assert composite["status and total"].access == "search"
 assert composite["status only (leading column)"].access == "search"
-assert composite["total only (second column)"].access == "scan"
+if lab.sql.kind == "sqlite":
+    assert composite["total only (second column)"].access == "scan"
+assert speedup(second_only, both) > 10
+timings_table([both, second_only])
 
 # %% [markdown]
 # ### Covering indexes
@@ -598,10 +616,9 @@ pd.DataFrame(totals_sql, columns=["status", "orders", "total_cents"])
 # SQL query returning `customer_id, revenue_cents` (one row per customer; any order).
 
 # %%
-from nexus_labs.exercises.query_optimization import revenue_by_customer_python
 import inspect
 
-print(inspect.getsource(revenue_by_customer_python))
+print(inspect.getsource(qo.revenue_by_customer_python))
 
 # %% tags=["exercise:q6"]
 answer_q6 = ____

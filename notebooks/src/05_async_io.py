@@ -75,15 +75,15 @@ print(type(task).__name__, "->", await task)
 # ## 2. Sequential vs concurrent
 #
 # The guide's experiment is 100 calls of 50 ms. Sequentially that is 5 s, more than this whole
-# notebook may take, so we run it **scaled down: 20 calls of 60 ms** each to the slow service
-# (1.2 s sequential). The shape is the same: sequential ≈ N·d, `gather` ≈ d, `gather` over a
+# notebook may take, so we run it **scaled down to 20 calls of 50 ms** each to the slow service
+# (1 s sequential). The shape is the same: sequential ≈ N·d, `gather` ≈ d, `gather` over a
 # blocking call ≈ N·d again, a `Semaphore(k)` ≈ N/k·d.
 #
 # `fetch` is one real HTTP call with `httpx.AsyncClient`. Every batch is tagged with a *group*
 # so the service can tell us how many of its calls it had in flight at once.
 
-# %%
-N, DELAY_MS = 20, 60
+# %% tags=["nbval-ignore-output"]
+N, DELAY_MS = 20, 50
 DELAY = DELAY_MS / 1000
 client = httpx.AsyncClient(limits=httpx.Limits(max_connections=None,
                                                max_keepalive_connections=None))
@@ -122,7 +122,7 @@ for run in (seq, gat, overhead):
 
 # %% [markdown]
 # What is the *ideal*? Overlapping waits cannot beat the longest single wait, so
-# **ideal wall = the longest wait the server recorded** (≈ 60 ms). Issuing N requests also costs
+# **ideal wall = the longest wait the server recorded** (≈ 50 ms). Issuing N requests also costs
 # CPU on one thread (client and service share this process and its GIL), which no amount of
 # overlapping removes; we measured it above with the same N calls at zero delay. So we assert
 # `gather wall ≤ 1.25 × ideal + 2 × zero-delay wall` (the factor 2 absorbs noise from other
@@ -152,7 +152,7 @@ assert gat.wall <= 1.25 * ideal + 2 * overhead.wall
 #   calls in flight. A `ThreadPoolExecutor` with N workers removes the cap, at one thread each.
 # - `asyncio.Semaphore(5)` lets 5 calls in at a time: ≈ N/5 · d.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from concurrent.futures import ThreadPoolExecutor
 
 sync_client = httpx.Client()
@@ -288,11 +288,13 @@ assert bad.max_concurrency == 1, "gather did not overlap anything"
 
 # %% tags=["nbval-ignore-output"]
 print(bad, "| sequential:", seq)
-assert bad.wall >= 0.85 * seq.wall, "the blocking version is no faster than sequential"
+# Each call waits d, one after another: never below N·d, like the sequential version. (It may
+# beat `seq` by a little: the sync client spends less CPU per call than the async one.)
+assert bad.wall >= 0.95 * N * DELAY and bad.wall >= 0.75 * seq.wall
 
 # %% [markdown]
 # **Detecting it.** The loop's debug mode times every callback and task step and logs
-# `Executing <Task ...> took 0.061 seconds` when one runs longer than
+# `Executing <Task ...> took 0.051 seconds` when one runs longer than
 # `loop.slow_callback_duration`. `aio.capture_slow_callbacks` switches debug mode on for the
 # running loop, lowers the threshold, and collects those log lines with a `logging` handler.
 # Here 5 coroutines each call `time.sleep(DELAY)`.
@@ -607,9 +609,11 @@ await engine.dispose()
 
 # %% [markdown]
 # **redis-py's asyncio client** (`redis.asyncio`) on the lab's Redis, keys under the lab prefix.
-# Concurrent GETs through its connection pool return in input order like any `gather`; on a
-# loopback Redis each GET is tens of microseconds, so the client's own CPU dominates and a
-# **pipeline** (one round trip for all commands) is the bigger win.
+# `gather` over GETs returns the values in input order, like any `gather`. Whether it, or a
+# pipeline (all commands in one round trip), is *faster* depends on the round trip: on loopback
+# a GET's round trip is tens of microseconds, the same order as the async client's own Python
+# work per command (encoding, parsing, task switching), which neither removes. So the timings
+# below are printed, not promised: measure on your network before assuming a win.
 
 # %% tags=["nbval-ignore-output"]
 from nexus_labs.labs.async_db import async_redis
@@ -620,30 +624,46 @@ if note:
 keys = [lab.redis.key("price", i) for i in range(50)]
 await redis_client.mset({key: i * 100 for i, key in enumerate(keys)})
 
-start = time.perf_counter()
-one_by_one = [await redis_client.get(key) for key in keys]
-t_sequential = time.perf_counter() - start
-start = time.perf_counter()
-together = await asyncio.gather(*(redis_client.get(key) for key in keys))
-t_gather = time.perf_counter() - start
-start = time.perf_counter()
-async with redis_client.pipeline(transaction=False) as pipe:
-    for key in keys:
-        pipe.get(key)
-    piped = await pipe.execute()
-t_pipeline = time.perf_counter() - start
+
+async def sequential_gets():
+    return [await redis_client.get(key) for key in keys]
+
+
+async def gathered_gets():
+    return list(await asyncio.gather(*(redis_client.get(key) for key in keys)))
+
+
+async def pipelined_gets():
+    async with redis_client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.get(key)
+        return await pipe.execute()
+
+
+async def best_of_3(operation):
+    """The fastest of 3 runs (the machine is shared) and the operation's result."""
+    walls = []
+    for _ in range(3):
+        start = time.perf_counter()
+        result = await operation()
+        walls.append(time.perf_counter() - start)
+    return min(walls), result
+
+
+t_sequential, one_by_one = await best_of_3(sequential_gets)
+t_gather, together = await best_of_3(gathered_gets)
+t_pipeline, piped = await best_of_3(pipelined_gets)
 print(f"{lab.redis.describe()}: 50 GETs sequential {t_sequential * 1e3:.2f} ms, "
-      f"gather {t_gather * 1e3:.2f} ms, pipeline {t_pipeline * 1e3:.2f} ms")
-assert one_by_one == list(together) == piped == [str(i * 100) for i in range(50)]
-if lab.redis.kind != "emulated":
-    assert t_pipeline < t_sequential / 2, "one round trip beats fifty"
+      f"gather {t_gather * 1e3:.2f} ms, pipeline {t_pipeline * 1e3:.2f} ms (best of 3)")
+assert one_by_one == together == piped == [str(i * 100) for i in range(50)]
+await redis_client.delete(*keys)
 await redis_client.aclose()
 
 # %% [markdown]
 # ## 7. Async views in Django
 #
 # Two views on the Django app started in section 6 (uvicorn, in its own process), each calling
-# the slow service twice with 50 ms of delay:
+# the slow service twice with 40 ms of delay:
 #
 # ```python
 # def sync_view(request):                      # calls one after the other: ≈ 2·d
@@ -655,28 +675,47 @@ await redis_client.aclose()
 #
 # Under ASGI, Django runs a sync view in a worker thread (`sync_to_async`), one per request in
 # flight; an async view runs on the server's event loop. We drive each view with a concurrent
-# client at concurrency 1, 10 and 50 and record requests/s, latency percentiles, and the
-# number of threads the server process had.
+# client at concurrency 1, 10 and 50 and record requests/s and latency percentiles; the slow
+# service tells us how many of each level's calls it had in flight at once.
 
 # %% tags=["nbval-ignore-output"]
 from nexus_labs.labs.async_django import load_test
 
 boot = await asyncio.to_thread(django_server.wait_ready)  # usually long done by now
-load = []
-for concurrency, requests in ((1, 4), (10, 20), (50, 50)):
+load, in_flight = [], []
+for concurrency, requests in ((1, 3), (10, 20), (50, 50)):
     for view in ("async", "sync"):
-        url = django_server.url(f"/{view}/?ms=50")
-        load.append(await load_test(url, concurrency, requests, view))
-table = pd.DataFrame([result.row() for result in load])
+        group = f"django-{view}-c{concurrency}"
+        url = django_server.url(f"/{view}/?ms=40&group={group}")
+        load.append(await load_test(url, concurrency, requests, view, warm_up=concurrency == 1))
+        in_flight.append(service.max_concurrency(group))
+table = pd.DataFrame([result.row() for result in load]).assign(**{"service in flight": in_flight})
 table
 
-# %% tags=["nbval-ignore-output"]
+# %% [markdown]
+# One request at a time, the async view makes its two calls **together** (the service saw 2 in
+# flight) and answers in about d instead of 2·d. That latency win is the point of an async
+# view that waits on several things.
+#
+# Under load, compare the req/s columns with care: each Django 5.2 request still crosses into
+# a thread at least once (the ASGI handler closes the response through `sync_to_async`, the
+# server-threads column shows it), and httpx's async client spends more CPU per call than its
+# sync client. On a busy 2-core machine CPU, not waiting, becomes the limit, and the sync view
+# (one thread per request) can keep up or even lead. The next cell says which won on this run.
+
+# %%
 by = {(r.view, r.concurrency): r for r in load}
-print(f"concurrency 1: async p50 {by['async', 1].latency.p50 * 1e3:.0f} ms vs sync "
-      f"{by['sync', 1].latency.p50 * 1e3:.0f} ms; concurrency 10: async "
-      f"{by['async', 10].rps:.0f} req/s vs sync {by['sync', 10].rps:.0f} req/s")
+flight = dict(zip([(r.view, r.concurrency) for r in load], in_flight))
+print("one request at a time, calls in flight at the service: async",
+      flight["async", 1], "- sync", flight["sync", 1])
+assert flight["async", 1] == 2 and flight["sync", 1] == 1
 assert by["async", 1].latency.p50 < 0.8 * by["sync", 1].latency.p50, "two calls overlapped"
-assert by["sync", 50].max_threads >= 25, "sync views need a thread per request in flight"
+
+# %% tags=["nbval-ignore-output"]
+for c in (10, 50):
+    faster = "async" if by["async", c].rps > by["sync", c].rps else "sync"
+    print(f"concurrency {c}: async {by['async', c].rps:.0f} req/s, sync "
+          f"{by['sync', c].rps:.0f} req/s -> {faster} view served more on this run")
 
 # %% [markdown]
 # **The sync/async boundary costs a thread hop.** `sync_to_async` (what Django does around a
@@ -718,8 +757,14 @@ assert boundary > 20 * direct
 ROUNDS, JOBS = 50_000, 4
 
 
+spans = []
+
+
 async def hash_job(rounds):
-    return aio.hash_chain(rounds)  # no await inside: the loop is held throughout
+    start = time.perf_counter()
+    digest = aio.hash_chain(rounds)  # no await inside: the loop is held throughout
+    spans.append((start, time.perf_counter()))
+    return digest
 
 
 def in_a_row():
@@ -737,8 +782,12 @@ start = time.perf_counter()
 gather_result = await gathered()
 t_gather_cpu = time.perf_counter() - start
 assert gather_result == row_result
-assert t_gather_cpu > 0.75 * t_row, "gather gains nothing on CPU-bound work"
-print("gather over CPU work: no gain")
+spans.sort()
+overlaps = sum(end > next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
+print(f"gather over {JOBS} CPU-bound coroutines: {overlaps} of them overlapped in time")
+# Exact, unlike a timing ratio on a shared machine: no job started before the previous one
+# ended, so gather's wall time is the sum of the jobs, as in a plain loop.
+assert overlaps == 0, "each job ran start to end before the next began: nothing gained"
 
 # %% tags=["nbval-ignore-output"]
 from concurrent.futures import ProcessPoolExecutor
@@ -762,10 +811,18 @@ t_row, t_processes = min(t_rows), min(t_pools)
 gain = t_row / t_processes
 print(f"{JOBS} hash jobs: in a row {t_row:.2f} s, gather {t_gather_cpu:.2f} s, "
       f"2 processes {t_processes:.2f} s ({gain:.1f}x) on {os.cpu_count()} CPU(s)")
-if (os.cpu_count() or 1) >= 2:
+cores, busy = os.cpu_count() or 1, os.getloadavg()[0]
+if cores >= 2 and busy < cores - 0.5:
     assert gain > 1.3, "two processes use two cores"
-else:
+elif cores < 2:
     print("one CPU only: a process pool cannot run anything in parallel here")
+else:
+    print(f"load average {busy:.1f} on {cores} cores: no idle core to run in parallel on, so "
+          "the process pool's gain is not asserted on this run")
+
+# %% [markdown]
+# (The gain is asserted only when the machine has an idle core: with other programs keeping
+# every core busy, a second process has nowhere to run in parallel.)
 
 # %% [markdown]
 # ### Exercise q6 · pick the tool

@@ -33,7 +33,7 @@ def jupyterlab(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "NEXUS_HOME"}
     command = [sys.executable, str(ROOT / "bootstrap.py"), "start", "--no-browser",
                "--port", str(port), "--token", token, "--home", str(home)]
-    process, status = start_and_wait(command, port, token, cwd=home.parent, env=env)
+    process, _status = start_and_wait(command, port, token, cwd=home.parent, env=env)
     try:
         yield f"http://127.0.0.1:{port}", token, home
     finally:

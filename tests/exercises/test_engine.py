@@ -344,3 +344,11 @@ def test_check_in_a_kernel_displays_html_and_stops_hangs(tmp_path):
     assert texts[2].startswith("Not attempted (q1)")
     assert texts[4].startswith("Correct (q1)")
     assert texts[6].startswith("Incorrect (q2)") and "time limit" in texts[6]
+
+
+def test_outcome_reads_the_caller_namespace(fake_lab):
+    globals()["answer_count"] = 42
+    try:
+        assert bind(RowCount, fake_lab).outcome().status == "correct"
+    finally:
+        del globals()["answer_count"]

@@ -189,7 +189,20 @@ def test_read_model_matches_the_join_and_the_trigger_keeps_it_in_step(lab):
     n01.create_normalized(engine, flat)  # leave the tables as the export has them
 
 
-def test_reset_drops_only_the_lab_tables(lab):
+def test_time_pages_interleaves_and_names_the_engine(lab):
+    pages = {"joined": n01.HISTORY_NORMALIZED, "model": n01.HISTORY_READ_MODEL}
+    n01.create_read_model(lab.sql.engine)
+    with lab.sql.engine.connect() as connection:
+        round_trip, work = n01.time_pages(connection, pages, [63, 168], repeat=5)
+    assert [t.label for t in round_trip] == ["joined", "model"]
+    assert all(len(t.samples) == 5 and min(t.samples) > 0 for t in round_trip + work)
+    if lab.sql.kind == "postgresql":
+        assert {t.engine for t in work} == {"postgresql server"}
+    else:
+        assert work == round_trip
+
+
+def test_reset_drops_only_the_lab_tables(lab):  # keep last: it drops the tables
     engine = lab.sql.engine
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE not_ours (id INTEGER)")
