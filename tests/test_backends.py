@@ -88,6 +88,7 @@ def test_emulated_redis_when_no_binary(settings, monkeypatch):
     monkeypatch.setattr(redis_backend, "_private_server", None)
     backend = redis_backend.connect_redis("alpha", settings)
     assert backend.kind == "emulated" and "emulated" in backend.describe()
+    assert backend.version().startswith("fakeredis")
     other = backend.new_client()
     backend.client.set(backend.key("x"), "1")
     assert other.get(backend.key("x")) == "1"  # same emulated server

@@ -78,6 +78,11 @@ class RedisBackend:
         return KINDS[self.kind].split(" (")[0]
 
     def version(self) -> str:
+        if self.kind == "emulated":
+            import fakeredis
+
+            # fakeredis answers no INFO: name the emulator and its version instead.
+            return f"fakeredis {getattr(fakeredis, '__version__', '')}".strip()
         info = self.client.info("server")
         return f"Redis {info.get('redis_version', '?')}"
 

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class UnknownLab(KeyError):
+    """No lab by that name; the message lists the known ones."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole sentence
+        return str(self.args[0])
+
+    def _render_traceback_(self) -> list[str]:  # IPython: the sentence, not a stack
+        return [f"UnknownLab: {self}"]
+
+
 @dataclass(frozen=True)
 class LabInfo:
     slug: str  # used for the SQL schema/file, the Redis prefix, progress and `nexus-labs reset`
@@ -33,7 +43,7 @@ def find_lab(name: str) -> LabInfo:
         if wanted in (lab.slug, lab.notebook.removesuffix(".ipynb"), number, number.lstrip("0")):
             return lab
     known = ", ".join(lab.slug for lab in LABS)
-    raise KeyError(f"No lab called {name!r}. Known labs: {known}.")
+    raise UnknownLab(f"No lab called {name!r}. Known labs: {known}.")
 
 
 def installed_labs() -> tuple[LabInfo, ...]:
