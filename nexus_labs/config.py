@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 DEFAULT_WORKSPACE = "nexus-workspace"
 WORKSPACE_MARKER = ".nexus-workspace"
 ENV_VARS = (
@@ -84,10 +82,24 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
     )
 
 
+_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd)=)[^&#]*", re.IGNORECASE)
+
+
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ***, safe to print in a banner or an error."""
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
-    return parsed.render_as_string(hide_password=True)
+    """The URL with any password replaced by ***, safe to print in a banner or an error.
+
+    Works on the text rather than a parsed URL: a URL mistyped badly enough not to parse is
+    exactly the one an error message prints, and its password must be hidden all the same.
+    """
+    scheme, separator, rest = url.partition("://")
+    if separator:
+        address = re.split(r"[?#]", rest, maxsplit=1)[0]
+        # The last "@" before the query ends the credentials: a password may contain "@" or "/".
+        userinfo, at, _ = address.rpartition("@")
+        if at and ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            rest = f"{user}:***@{rest[len(userinfo) + 1:]}"
+        url = f"{scheme}://{rest}"
+    else:  # "postgresql//bob:pw@db": a typo, but still a password
+        url = re.sub(r"([^\s/:@]*):[^\s@]*@", r"\1:***@", url)
+    return _SECRET_QUERY.sub(r"\1***", url)

@@ -65,6 +65,32 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _create_new(path: Path, data: bytes) -> bool:
+    """Write `path` only if no file is there, whole or not at all. False if one appeared.
+
+    A checked-then-written copy could overwrite a notebook the learner (or a second `nexus-labs
+    start`) saved in between; a hard link of a complete temporary file refuses an existing name
+    atomically. Filesystems without hard links fall back to an exclusive create.
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some network and FAT filesystems)
+            try:
+                with open(path, "xb") as stream:
+                    stream.write(data)
+            except FileExistsError:
+                return False
+        return True
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class NotebookStatus:
     name: str
@@ -122,10 +148,8 @@ class Workspace:
         record = self._load_record()
         copied: list[str] = []
         for packaged in self.packaged_notebooks():
-            target = self.home / packaged.name
-            if target.exists():
-                continue
-            _write_atomic(target, packaged.read_bytes())
+            if not _create_new(self.home / packaged.name, packaged.read_bytes()):
+                continue  # the learner's copy: never replaced
             self._remember(record, packaged)
             copied.append(packaged.name)
         self._save_record(record)
@@ -189,43 +213,62 @@ class Workspace:
         )
 
     # -- reset -----------------------------------------------------------------------------
-    def backup(self, name: str) -> Path:
-        """Copy the learner's notebook to .nexus/backups/<stem>.<UTC time>.ipynb, a new file.
-
-        The caller replaces the notebook only after this returns, so the learner's work is on
-        disk in one place or the other at every moment.
-        """
-        learner = self.home / name
+    def _free_backup_name(self, name: str) -> Path:
+        """Claim a new, empty .nexus/backups/<stem>.<UTC time>[-n].ipynb; never an existing one."""
         self.backups_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         stem = Path(name).stem
-        data = learner.read_bytes()
         for attempt in range(10_000):
             suffix = f"-{attempt}" if attempt else ""
             target = self.backups_dir / f"{stem}.{stamp}{suffix}.ipynb"
             try:
                 # "x" refuses an existing file, so two resets in one second never collide.
-                with open(target, "xb") as stream:
-                    stream.write(data)
-                    stream.flush()
-                    os.fsync(stream.fileno())
+                with open(target, "xb"):
+                    return target
             except FileExistsError:
                 continue
-            return target
         raise RuntimeError(f"No free backup name for {name} in {self.backups_dir}")
+
+    def backup(self, name: str) -> Path:
+        """Move the learner's notebook to a new file in .nexus/backups/ and return its path.
+
+        A rename is atomic: the learner's work is at its old path or in the backup at every
+        moment, and a save racing with the reset lands in a file `reset` then sees again.
+        """
+        learner = self.home / name
+        target = self._free_backup_name(name)
+        try:
+            os.replace(learner, target)  # replaces only the empty file just claimed
+        except OSError:
+            # .nexus/ on another filesystem (a symlink, a mount): copy, durably, then remove.
+            target.write_bytes(learner.read_bytes())
+            with open(target, "rb+") as stream:
+                os.fsync(stream.fileno())
+            learner.unlink()
+        return target
 
     def reset(self, name: str) -> Path | None:
         """Back up the learner's copy of `name`, then restore the packaged one.
 
         Returns:
-            The backup path, or None when the learner had no copy to back up.
+            The backup path (the latest, if JupyterLab saved again during the reset), or None
+            when the learner had no copy to back up.
         """
         packaged = self.source / name
         if not packaged.exists():
             raise FileNotFoundError(f"{name} is not shipped with this nexus_labs.")
         self.prepare_folders()
-        backup = self.backup(name) if (self.home / name).exists() else None
-        _write_atomic(self.home / name, packaged.read_bytes())
+        pristine = packaged.read_bytes()
+        backup = None
+        # Restore only into an empty place: if an autosave recreated the learner's file after
+        # it was moved away, that file is backed up too rather than overwritten.
+        for _ in range(100):
+            if (self.home / name).exists():
+                backup = self.backup(name)
+            if _create_new(self.home / name, pristine):
+                break
+        else:
+            raise RuntimeError(f"{name} keeps being rewritten; close it in JupyterLab and retry.")
         record = self._load_record()
         self._remember(record, packaged)
         self._save_record(record)

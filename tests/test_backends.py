@@ -94,35 +94,57 @@ def test_emulated_redis_when_no_binary(settings, monkeypatch):
     assert other.get(backend.key("x")) == "1"  # same emulated server
 
 
-def test_embedded_server_dies_with_its_process(tmp_path):
+# The server's life must follow the process, not the thread that happened to start it: a lab
+# may be opened first from a worker thread (a widget callback, an executor) that then ends.
+_KERNEL_SCRIPT = """
+import sys, threading
+from nexus_labs.backends.redis import connect_redis
+from nexus_labs.config import load_settings
+opened = {}
+def open_it():
+    opened["backend"] = connect_redis("x", load_settings())
+if sys.argv[1] == "thread":
+    worker = threading.Thread(target=open_it)
+    worker.start()
+    worker.join()
+else:
+    open_it()
+print(opened["backend"].url.rsplit(":", 1)[1].split("/")[0], flush=True)
+sys.stdin.read()
+"""
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("opened_from", ["main", "thread"])
+def test_embedded_server_lives_with_its_process_and_dies_with_it(tmp_path, opened_from):
     if redis_backend.find_redis_server() is None:
         pytest.skip("no redis-server binary on this machine")
     import subprocess
     import sys
     import time
 
-    script = (
-        "import os, sys\n"
-        "from nexus_labs.backends.redis import connect_redis\n"
-        "from nexus_labs.config import load_settings\n"
-        "b = connect_redis('x', load_settings())\n"
-        "print(b.url.rsplit(':', 1)[1].split('/')[0], flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True,
+    child = subprocess.Popen([sys.executable, "-c", _KERNEL_SCRIPT, opened_from],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                              env={**_without_nexus_urls(), "NEXUS_HOME": str(tmp_path)})
-    port = int(child.stdout.readline())
-    socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    child.kill()  # like a kernel killed from JupyterLab: no atexit runs
-    child.wait()
+    try:
+        port = int(child.stdout.readline())
+        time.sleep(1.0)  # the opening thread has ended by now
+        assert _answers(port), f"the private redis-server died with its {opened_from} thread"
+    finally:
+        child.kill()  # like a kernel killed from JupyterLab: no atexit runs
+        child.wait()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            time.sleep(0.05)
-        except OSError:
+        if not _answers(port):
             return
+        time.sleep(0.05)
     pytest.fail(f"the private redis-server on port {port} outlived its kernel")
 
 
@@ -193,3 +215,56 @@ def test_library_never_uses_flush_or_keys():
         if forbidden.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("url", ["postgresql//bob:topsecret@db/x", "mysql://u:topsecret@h/db"])
+def test_a_url_that_is_not_postgresql_is_one_clear_error(settings, url):
+    bad = load_settings(env={"NEXUS_HOME": str(settings.home), "NEXUS_DATABASE_URL": url})
+    with pytest.raises(BackendUnavailable, match="not a PostgreSQL URL") as error:
+        connect_sql("alpha", bad)
+    assert "topsecret" not in str(error.value)
+
+
+@pytest.mark.parametrize("driver", ["postgresql", "postgresql+psycopg2", "postgresql+asyncpg"])
+def test_any_postgresql_driver_name_uses_the_shipped_psycopg(settings, driver):
+    # Not a ModuleNotFoundError for a driver we do not ship: the same clear unreachable error.
+    url = f"{driver}://learner:topsecret@127.0.0.1:{_closed_port()}/labs"
+    bad = load_settings(env={"NEXUS_HOME": str(settings.home), "NEXUS_DATABASE_URL": url})
+    with pytest.raises(BackendUnavailable, match="Cannot reach the PostgreSQL server"):
+        connect_sql("alpha", bad)
+
+
+def test_sqlite_file_in_a_workspace_whose_path_looks_like_a_url_query(tmp_path):
+    home = tmp_path / "odd?name#here"
+    backend = connect_sql("alpha", load_settings(env={"NEXUS_HOME": str(home)}))
+    with backend.engine.begin() as connection:
+        connection.execute(sa.text("create table t (id int)"))
+    assert backend.path.exists() and backend.path.is_relative_to(home.resolve())
+    backend.drop()
+    assert not backend.path.exists()
+
+
+def test_reprs_never_show_a_password(settings):
+    from nexus_labs.backends.redis import RedisBackend
+    from nexus_labs.backends.sql import SqlBackend
+
+    sql = SqlBackend(engine=sa.create_engine("sqlite://"), kind="postgresql",
+                     url="postgresql+psycopg://bob:topsecret@db/x")
+    cache = RedisBackend(client=None, kind="configured", prefix="p:",
+                         url="redis://:topsecret@cache:6379/0")
+    assert "topsecret" not in repr(sql) and "topsecret" not in repr(cache)
+
+
+def test_wrong_redis_credentials_are_named_as_such(settings):
+    """A password the server refuses is not 'cannot reach': the message says credentials."""
+    if os.environ.get("NEXUS_REDIS_URL"):
+        address = os.environ["NEXUS_REDIS_URL"].split("@")[-1].split("://")[-1]
+    elif redis_backend.find_redis_server() is not None:
+        address = redis_backend.connect_redis("alpha", settings).url.split("://")[1]
+    else:
+        pytest.skip("no real Redis to refuse a password")
+    url = f"redis://nobody:topsecret@{address}"
+    bad = load_settings(env={"NEXUS_HOME": str(settings.home), "NEXUS_REDIS_URL": url})
+    with pytest.raises(BackendUnavailable, match="refused the credentials") as error:
+        redis_backend.connect_redis("alpha", bad)
+    assert "topsecret" not in str(error.value)

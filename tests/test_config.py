@@ -32,7 +32,25 @@ def test_unusable_settings_say_which(env, tmp_path):
     assert next(iter(env)) in str(error.value)
 
 
-def test_redact_url_hides_password():
-    assert "s3cret" not in redact_url("postgresql://bob:s3cret@db:5432/x")
-    assert "bob" in redact_url("postgresql://bob:s3cret@db:5432/x")
-    assert "s3cret" not in redact_url("redis://:s3cret@cache:6379/0")
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bob:s3cret@db:5432/x", "postgresql://bob:***@db:5432/x"),
+        ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("amqp://guest:s3cret@127.0.0.1:5672//", "amqp://guest:***@127.0.0.1:5672//"),
+        # libpq and redis-py also read a password from the query string
+        ("postgresql://bob@db/x?sslmode=require&password=s3cret",
+         "postgresql://bob@db/x?sslmode=require&password=***"),
+        ("redis://cache:6379/0?PASSWORD=s3cret", "redis://cache:6379/0?PASSWORD=***"),
+        # an unencoded "@" or "/" in the password: the last "@" ends the credentials
+        ("redis://:p@ss/w0rd@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("postgresql://bob:s3cret@/x?host=/tmp", "postgresql://bob:***@/x?host=/tmp"),
+        ("postgresql//bob:s3cret@db/x", "postgresql//bob:***@db/x"),  # a typo'd URL too
+        # nothing secret: unchanged, not re-encoded
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/test",
+         "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ],
+)
+def test_redact_url_hides_every_password_and_keeps_the_rest(url, shown):
+    assert redact_url(url) == shown

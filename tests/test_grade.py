@@ -78,3 +78,43 @@ def test_grade_folder_with_a_corrupted_notebook(classroom, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.splitlines()[0].split() == ["learner", "lab", "exercise", "outcome"]
     assert "unreadable" in printed
+
+
+@pytest.mark.slow
+def test_untrusted_notebooks_are_time_limited_isolated_and_cleaned_up(tmp_path, monkeypatch):
+    import tempfile
+    import time
+
+    from nexus_labs.exercises.grade import grade_notebook
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    hanging = learner_notebook([OrderCount.solution])
+    hanging.cells.insert(1, nbformat.v4.new_code_cell(
+        "import time\nopen('written-by-learner.txt', 'w').write('x')\n"
+        "for _ in range(600):\n    time.sleep(1)"))
+    nbformat.write(hanging, folder / "hang.ipynb")
+    start = time.monotonic()
+    rows = grade_notebook("erin", folder / "hang.ipynb", timeout=600, notebook_timeout=20)
+    assert time.monotonic() - start < 120  # the whole notebook's limit, not 600 s per cell
+    assert [(row.exercise, row.outcome.split(":")[0]) for row in rows] == [
+        ("q1", "error"), ("q2", "error"), ("q3", "error")]
+    assert "CellTimeoutError" in rows[0].outcome
+    assert not (folder / "written-by-learner.txt").exists()  # it ran in its throwaway home
+    assert list(scratch.iterdir()) == []  # and that home is gone
+
+
+@pytest.mark.slow
+def test_notebook_whose_setup_failed_is_an_error_not_not_attempted(tmp_path):
+    from nexus_labs.exercises.grade import grade_notebook
+
+    notebook = learner_notebook([OrderCount.solution])
+    notebook.cells[0].source = 'raise RuntimeError("broken setup")\n' + SETUP
+    nbformat.write(notebook, tmp_path / "00_welcome.ipynb")
+    rows = grade_notebook("fred", tmp_path / "00_welcome.ipynb", timeout=60)
+    assert {row.exercise for row in rows} == {"q1", "q2", "q3"}
+    assert all(row.outcome.startswith("error: RuntimeError: the notebook never opened its lab")
+               for row in rows), rows

@@ -145,3 +145,56 @@ def test_wheel_ships_the_labs_and_its_start_command_serves_jupyterlab(tmp_path):
         assert (home / "datasets").is_dir()
     finally:
         stop_process_tree(process)
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+# service -> the container port each NEXUS_* URL in README "Using real servers" talks to.
+COMPOSE_SERVICES = {"postgres": 5432, "redis": 6379, "rabbitmq": 5672}
+
+
+def test_docker_compose_starts_the_three_servers_on_loopback_with_healthchecks():
+    services = _compose()["services"]
+    assert set(COMPOSE_SERVICES) <= set(services)
+    for name, port in COMPOSE_SERVICES.items():
+        service = services[name]
+        assert isinstance(service.get("image"), str) and ":" in service["image"], name
+        # Short syntax "HOST_IP:HOST:CONTAINER": loopback only, never every interface.
+        mappings = [str(entry).split(":") for entry in service.get("ports", [])]
+        assert mappings and all(len(m) == 3 and m[0] == "127.0.0.1" for m in mappings), name
+        assert ["127.0.0.1", str(port), str(port)] in mappings, name
+        test = service["healthcheck"]["test"]
+        assert isinstance(test, list) and test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, name
+
+
+def _readme_url(variable: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    exported = re.findall(rf"export {variable}=(\S+)", readme)
+    tabled = re.findall(rf"\| `{variable}` \| `([^`]+)` \|", readme)
+    assert exported and tabled, f"README shows no example {variable}"
+    assert set(exported) == set(tabled), f"README's two {variable} examples differ"
+    return exported[0]
+
+
+def test_readme_example_urls_use_the_compose_credentials():
+    from urllib.parse import urlsplit
+
+    services = _compose()["services"]
+    postgres = services["postgres"]["environment"]
+    database = urlsplit(_readme_url("NEXUS_DATABASE_URL"))
+    assert database.scheme.startswith("postgresql")
+    assert (database.username, database.password, database.path.lstrip("/")) == (
+        postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"])
+    assert (database.hostname, database.port) == ("127.0.0.1", 5432)
+
+    cache = urlsplit(_readme_url("NEXUS_REDIS_URL"))
+    assert (cache.scheme, cache.hostname, cache.port) == ("redis", "127.0.0.1", 6379)
+    assert cache.password is None and "requirepass" not in str(services["redis"].get("command"))
+
+    rabbit = services["rabbitmq"]["environment"]
+    broker = urlsplit(_readme_url("NEXUS_BROKER_URL"))
+    assert (broker.scheme, broker.hostname, broker.port) == ("amqp", "127.0.0.1", 5672)
+    assert (broker.username, broker.password) == (
+        rabbit["RABBITMQ_DEFAULT_USER"], rabbit["RABBITMQ_DEFAULT_PASS"])

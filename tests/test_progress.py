@@ -148,3 +148,54 @@ def test_dashboard_lists_every_lab_with_status_and_totals(settings):
     record_safely(settings, "welcome", "q2", "check", "correct")
     button.click()
     assert table.value.count(">done</td>") == 2
+
+
+def test_store_used_from_several_threads(settings):
+    import threading
+
+    store = ProgressStore(progress_path(settings))
+    store.record("threads", "q1", "check", "incorrect")  # the connection opens on this thread
+    failures = []
+
+    def write(number):
+        try:
+            store.record("threads", "q1", "hint", hint=number)
+        except Exception as error:  # any failure is the finding
+            failures.append(error)
+
+    workers = [threading.Thread(target=write, args=(n,)) for n in range(1, 9)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert failures == []
+    assert len(store.events()) == 9
+    assert store.summary()[("threads", "q1")].hints_used == 8
+
+
+@pytest.mark.parametrize("obstacle", ["home is a file", "store is a folder"])
+def test_store_that_cannot_be_opened_is_reported_not_called_damaged(tmp_path, obstacle):
+    if obstacle == "home is a file":
+        home = tmp_path / "not-a-folder"
+        home.write_text("a file where NEXUS_HOME should be a folder")
+    else:
+        home = tmp_path
+        (home / ".nexus" / "progress.sqlite").mkdir(parents=True)  # sqlite cannot open it
+    settings = load_settings(env={"NEXUS_HOME": str(home)})
+    progress._warned.discard(progress_path(settings))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        record_safely(settings, "welcome", "q1", "check", "correct")  # never raises
+    messages = [str(w.message) for w in caught]
+    assert any("Progress not recorded" in m and "cannot be used" in m for m in messages)
+    assert not any("damaged" in m for m in messages)
+    text = progress_table_text(settings)  # `nexus-labs progress` still answers
+    assert "damaged" not in text
+    assert "cannot be used" in text or "0 of " in text.splitlines()[-1]
+
+
+def test_reading_progress_never_creates_a_store(tmp_path):
+    settings = load_settings(env={"NEXUS_HOME": str(tmp_path / "typo")})
+    text = progress_table_text(settings)
+    assert "exercises done" in text.splitlines()[-1]
+    assert not (tmp_path / "typo").exists()

@@ -150,3 +150,42 @@ def test_datasets_copy_is_read_only_and_never_overwritten(workspace, tmp_path, m
     (workspace.home / "datasets" / "orders.csv").write_text("mine")
     workspace.prepare()
     assert (workspace.home / "datasets" / "orders.csv").read_text() == "mine"
+
+
+def test_a_notebook_saved_while_prepare_copies_is_kept(workspace, packaged, monkeypatch):
+    """The learner (or a second `nexus-labs start`) writes the file between check and copy."""
+    target = workspace.home / "00_welcome.ipynb"
+    original_read = Path.read_bytes
+
+    def read_then_learner_saves(path: Path) -> bytes:
+        data = original_read(path)
+        if path == packaged / "00_welcome.ipynb" and not target.exists():
+            target.write_bytes(b"saved by the learner meanwhile")
+        return data
+
+    workspace.prepare_folders()
+    monkeypatch.setattr(Path, "read_bytes", read_then_learner_saves)
+    copied, _ = workspace.prepare()
+    monkeypatch.undo()
+    assert target.read_bytes() == b"saved by the learner meanwhile"
+    assert copied == ["01_normalization.ipynb"]
+
+
+def test_an_autosave_during_reset_is_backed_up_not_overwritten(workspace, monkeypatch):
+    workspace.prepare()
+    first = learner_edit(workspace, "00_welcome.ipynb", "answer_q1 = 1")
+    original_backup = Workspace.backup
+    autosaved = b'{"autosaved": "answer_q1 = 2"}'
+
+    def backup_then_autosave(self, name):
+        path = original_backup(self, name)
+        if not any(p.read_bytes() == autosaved for p in self.backups_dir.iterdir()):
+            (self.home / name).write_bytes(autosaved)  # JupyterLab saves the open tab
+        return path
+
+    monkeypatch.setattr(Workspace, "backup", backup_then_autosave)
+    latest = workspace.reset("00_welcome.ipynb")
+    kept = sorted(p.read_bytes() for p in workspace.backups_dir.iterdir())
+    assert kept == sorted([first, autosaved])
+    assert latest.read_bytes() == autosaved
+    assert workspace.status("00_welcome.ipynb").state == COPIED

@@ -34,7 +34,7 @@ class RedisBackend:
     client: redis.Redis
     kind: str  # "configured", "embedded" or "emulated"
     prefix: str
-    url: str | None = None
+    url: str | None = field(default=None, repr=False)  # may hold a password
     fake_server: object | None = field(default=None, repr=False)  # only when emulated
 
     @property
@@ -119,16 +119,17 @@ def _connect_configured(url: str) -> redis.Redis:
     try:
         client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
         client.ping()
+    # AuthenticationError subclasses ConnectionError in redis-py: it must be caught first.
+    except redis.exceptions.AuthenticationError as error:
+        raise BackendUnavailable(
+            f"The Redis server at NEXUS_REDIS_URL={redact_url(url)} refused the credentials "
+            f"({error}). Put the right password in the URL: redis://:PASSWORD@HOST:6379/0."
+        ) from None
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ValueError) as error:
         raise BackendUnavailable(
             f"Cannot reach the Redis server at NEXUS_REDIS_URL={redact_url(url)} ({error}). "
             "Start the server (see README, 'docker compose up -d'), fix the URL, or unset "
             "NEXUS_REDIS_URL to use a private embedded Redis."
-        ) from None
-    except redis.exceptions.AuthenticationError as error:
-        raise BackendUnavailable(
-            f"The Redis server at NEXUS_REDIS_URL={redact_url(url)} refused the credentials "
-            f"({error}). Put the right password in the URL: redis://:PASSWORD@HOST:6379/0."
         ) from None
     return client
 

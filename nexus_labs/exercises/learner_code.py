@@ -19,7 +19,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import CodeType, TracebackType
+from types import CodeType, FrameType, TracebackType
 from typing import Any
 
 from nexus_labs.exercises.feedback import Incorrect, NotAttempted
@@ -104,12 +104,41 @@ def _main_thread_with_alarm() -> bool:
     )
 
 
+def _raise_in_learner_frames(frame, event, arg):
+    """A trace function: every line of learner code raises LearnerTimeout, including the lines
+    of an `except:` / `except BaseException:` handler that swallowed the previous one."""
+    if not is_learner_file(frame.f_code.co_filename):
+        return None
+    if event == "line":
+        raise LearnerTimeout
+    return _raise_in_learner_frames
+
+
+def _trace_learner_frames(frame: FrameType | None, stop: FrameType) -> None:
+    """Make `frame` and its callers up to `stop` (ours) raise on their next line."""
+    sys.settrace(_raise_in_learner_frames)  # frames the learner code starts from now on
+    while frame is not None and frame is not stop:
+        if is_learner_file(frame.f_code.co_filename):
+            frame.f_trace = _raise_in_learner_frames
+        frame = frame.f_back
+
+
 def _run_with_alarm(fn: Callable[[], Any], timeout: float) -> Any:
     active = True
+    alarms = 0
+    here = sys._getframe()
+    previous_trace = sys.gettrace()
 
     def on_alarm(signum, frame):
-        if active:
-            raise LearnerTimeout
+        nonlocal alarms
+        if not active:
+            return
+        alarms += 1
+        if alarms > 1:
+            # The learner swallowed the first LearnerTimeout (a bare `except:` in a retry
+            # loop): from now on every line of their code raises it again, so it escapes.
+            _trace_learner_frames(frame, here)
+        raise LearnerTimeout
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     # The repeat interval re-raises if learner code swallowed the first one with a bare except.
@@ -119,7 +148,10 @@ def _run_with_alarm(fn: Callable[[], Any], timeout: float) -> Any:
     finally:
         active = False
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        # None: the previous handler was not set from Python; the default is all we can restore
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        if alarms > 1:
+            sys.settrace(previous_trace)
 
 
 def _run_in_thread(fn: Callable[[], Any], timeout: float) -> Any:
@@ -215,7 +247,7 @@ def call_learner(
         raise _timeout_message(fn_name, timeout) from None
     except (Incorrect, NotAttempted):
         raise
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # sys.exit() / exit() in a cell must not end it
         raise describe_exception(error, fn_name) from None
     if is_placeholder(result):
         raise NotAttempted(f"{fn_name} still returns ____: replace it with your answer.")

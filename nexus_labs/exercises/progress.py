@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 import warnings
 from collections.abc import Iterable
@@ -71,20 +72,44 @@ class ExerciseProgress:
     last_outcome: str | None
 
 
+class ProgressStoreUnavailable(RuntimeError):
+    """The progress file cannot be opened or written (permissions, disk, lock): not damaged."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"The progress file {path} cannot be used right now ({reason}).")
+
+
+def _raise_store_error(path: Path, error: sqlite3.DatabaseError) -> None:
+    """Locked: re-raise (the caller retries); can't open/write: unavailable; else damaged."""
+    if isinstance(error, sqlite3.OperationalError):
+        if "locked" in str(error) or "busy" in str(error):
+            raise error
+        raise ProgressStoreUnavailable(path, str(error)) from None
+    raise ProgressStoreCorrupt(path, str(error)) from None
+
+
 class ProgressStore:
-    """One connection to the store, reopened after a fork."""
+    """One connection to the store, reopened after a fork, shared by the process's threads."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        # check() may run on any thread (widget callbacks, a checker in a worker thread):
+        # one connection used under a lock, instead of sqlite3's same-thread rule.
+        self._lock = threading.RLock()
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # NEXUS_HOME on a read-only or missing drive
+            raise ProgressStoreUnavailable(self.path, str(error)) from None
+        try:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                         check_same_thread=False)
             connection.execute("PRAGMA busy_timeout = 30000")
             connection.execute("PRAGMA journal_mode = WAL")
             # WAL + NORMAL: a killed process never loses a committed event (only a power cut
@@ -93,49 +118,53 @@ class ProgressStore:
             connection.execute(SCHEMA)
             connection.execute("SELECT count(*) FROM events").fetchone()
         except sqlite3.DatabaseError as error:
-            raise ProgressStoreCorrupt(self.path, str(error)) from None
+            _raise_store_error(self.path, error)
         self._connection, self._pid = connection, os.getpid()
         return connection
 
     def record(self, lab: str, exercise: str, kind: str, outcome: str | None = None,
                hint: int | None = None) -> None:
         """Append one event, committed before returning."""
-        connection = self._connect()
         at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        try:
-            with connection:  # the whole event or nothing
-                connection.execute("BEGIN IMMEDIATE")
-                connection.execute(
-                    "INSERT INTO events (at, lab, exercise, kind, outcome, hint) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (at, lab, exercise, kind, outcome, hint),
-                )
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
-                raise
-            raise ProgressStoreCorrupt(self.path, str(error)) from None
+        with self._lock:
+            connection = self._connect()
+            try:
+                with connection:  # the whole event or nothing
+                    connection.execute("BEGIN IMMEDIATE")
+                    connection.execute(
+                        "INSERT INTO events (at, lab, exercise, kind, outcome, hint) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (at, lab, exercise, kind, outcome, hint),
+                    )
+            except sqlite3.DatabaseError as error:
+                _raise_store_error(self.path, error)
 
     def events(self, lab: str | None = None) -> list[tuple]:
         """(at, lab, exercise, kind, outcome, hint) rows in the order they were recorded."""
-        connection = self._connect()
         query = "SELECT at, lab, exercise, kind, outcome, hint FROM events"
         args: tuple = ()
         if lab is not None:
             query += " WHERE lab = ?"
             args = (lab,)
-        try:
-            return connection.execute(query + " ORDER BY id", args).fetchall()
-        except sqlite3.DatabaseError as error:
-            raise ProgressStoreCorrupt(self.path, str(error)) from None
+        with self._lock:
+            if self._connection is None and not self.path.exists():
+                return []  # reading never creates a store (NEXUS_HOME may be mistyped)
+            connection = self._connect()
+            try:
+                return connection.execute(query + " ORDER BY id", args).fetchall()
+            except sqlite3.DatabaseError as error:
+                _raise_store_error(self.path, error)
+                raise  # unreachable: _raise_store_error always raises
 
     def summary(self) -> dict[tuple[str, str], ExerciseProgress]:
         """Progress per (lab, exercise) that has any event."""
         return summarize(self.events())
 
     def close(self) -> None:
-        if self._connection is not None and self._pid == os.getpid():
-            self._connection.close()
-        self._connection = None
+        with self._lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+            self._connection = None
 
 
 def summarize(events: Iterable[tuple]) -> dict[tuple[str, str], ExerciseProgress]:
@@ -181,17 +210,20 @@ def record_safely(settings: Settings, lab: str, exercise: str, kind: str,
                   outcome: str | None = None, hint: int | None = None) -> None:
     """Record an event; a broken store gives one warning, never an exception in the notebook."""
     store = store_for(settings)
+    error: Exception | None = None
     for attempt in range(3):
         try:
             store.record(lab, exercise, kind, outcome, hint)
             return
-        except sqlite3.OperationalError:  # still locked after the busy timeout
+        except sqlite3.OperationalError as locked:  # still locked after the busy timeout
+            error = locked
             time.sleep(0.1 * (attempt + 1))
-        except (ProgressStoreCorrupt, OSError) as error:
-            if store.path not in _warned:
-                _warned.add(store.path)
-                warnings.warn(f"Progress not recorded: {error}", RuntimeWarning, stacklevel=3)
-            return
+        except (ProgressStoreCorrupt, ProgressStoreUnavailable, OSError, sqlite3.Error) as failed:
+            error = failed
+            break
+    if store.path not in _warned:
+        _warned.add(store.path)
+        warnings.warn(f"Progress not recorded: {error}", RuntimeWarning, stacklevel=3)
 
 
 def exercises_by_lab() -> dict[str, list[tuple[str, str]]]:
@@ -230,7 +262,7 @@ def progress_table_text(settings: Settings) -> str:
     """The progress table for `nexus-labs progress`, or a clear message if the file is bad."""
     try:
         rows = progress_rows(settings)
-    except ProgressStoreCorrupt as error:
+    except (ProgressStoreCorrupt, ProgressStoreUnavailable) as error:
         return str(error)
     header = ("lab", "exercise", "status", "hints", "solution")
     table = [header] + [

@@ -9,9 +9,11 @@ read back from its outputs, where the plain text starts with the status label.
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from nbformat import NotebookNode
 from nexus_labs.exercises.feedback import status_of_text
 from nexus_labs.labs.catalog import find_lab
 
-EXERCISE_TAG = re.compile(r"^exercise:(\w+)$")
+EXERCISE_TAG = re.compile(r"^exercise:(q\d+)$")
 OPEN_LAB = re.compile(r"""open_lab\(\s*["']([\w.-]+)["']""")
 CHECK_CALL = re.compile(r"\b(\w+)\.check\(")
 
@@ -45,7 +47,16 @@ def exercise_cells(notebook: NotebookNode) -> dict[int, str]:
     found = {}
     for index, cell in enumerate(notebook.cells):
         for tag in cell.get("metadata", {}).get("tags", []):
-            if match := EXERCISE_TAG.match(tag):
+            match = EXERCISE_TAG.match(tag)
+            # A near-miss ("exercise: q1", "Exercise:q1") would silently leave the learner's
+            # stub in the solved copy; two tags on one cell would paste only one solution.
+            if match is None and tag.lower().lstrip().startswith("exercise"):
+                raise ValueError(f"cell {index}: tag {tag!r} should read exercise:qN (e.g. "
+                                 "exercise:q1)")
+            if match and index in found:
+                raise ValueError(f"cell {index} is tagged for both {found[index]} and "
+                                 f"{match.group(1)}: one exercise per answer cell")
+            if match:
                 found[index] = match.group(1)
     return found
 
@@ -118,8 +129,15 @@ def cell_errors(notebook: NotebookNode) -> list[str]:
 
 
 def execute(notebook: NotebookNode, home: Path, cwd: Path, timeout: int = 600,
-            allow_errors: bool = True) -> NotebookNode:
-    """Run `notebook` in a fresh kernel whose NEXUS_HOME is `home` (other NEXUS_* kept)."""
+            allow_errors: bool = True, notebook_timeout: float | None = None) -> NotebookNode:
+    """Run `notebook` in a fresh kernel whose NEXUS_HOME is `home` (other NEXUS_* kept).
+
+    Args:
+        timeout: seconds allowed per cell.
+        allow_errors: go on after a cell raises (its error is kept in its outputs).
+        notebook_timeout: seconds allowed for all the cells together; the cell running when
+            it runs out is stopped like a cell past `timeout` (CellTimeoutError).
+    """
     from nbclient import NotebookClient
 
     env = {**os.environ, "NEXUS_HOME": str(home)}
@@ -127,6 +145,14 @@ def execute(notebook: NotebookNode, home: Path, cwd: Path, timeout: int = 600,
         notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
         resources={"metadata": {"path": str(cwd)}},
     )
+    if notebook_timeout is not None:
+        deadline = time.monotonic() + notebook_timeout
+
+        def cell_timeout(_cell: NotebookNode) -> int:
+            # nbclient reads this when each cell starts: the cell gets what is left, at least 1 s
+            return max(1, min(timeout, math.ceil(deadline - time.monotonic())))
+
+        client.timeout_func = cell_timeout
     client.execute(env=env)
     return notebook
 

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nexus_labs.labs.async_django import DjangoServer
-from nexus_labs.labs.slow_service import CallRecord, SlowService, slow_service, stop_slow_service
+from nexus_labs.labs.slow_service import (
+    CallRecord,
+    SlowService,
+    slow_service,
+    slow_service_running,
+    stop_slow_service,
+)
 
 _django: DjangoServer | None = None
 _groups = itertools.count(1)
@@ -53,9 +59,7 @@ def stop_servers() -> list[str]:
             stopped.append("Django (uvicorn) server")
         _django.stop()
         _django = None
-    from nexus_labs.labs import slow_service as module
-
-    if module._service is not None and module._service.running:
+    if slow_service_running():
         stopped.append("slow service")
     stop_slow_service()
     return stopped

@@ -237,6 +237,11 @@ def slow_service() -> SlowService:
     return _service
 
 
+def slow_service_running() -> bool:
+    """True while the kernel's slow service is listening."""
+    return _service is not None and _service.running
+
+
 def stop_slow_service() -> None:
     global _service
     if _service is not None:

@@ -378,7 +378,7 @@ async def partial(group, seconds=0.2):
 
 try:
     await all_or_nothing("timeout-all")
-except TimeoutError:
+except asyncio.TimeoutError:  # the built-in TimeoutError on 3.11+
     print("all_or_nothing: TimeoutError, 0 results kept")
 kept = await partial("timeout-partial")
 print("partial: kept", sorted(kept), "- dropped the slow ids 0 and 4")

@@ -352,3 +352,120 @@ def test_outcome_reads_the_caller_namespace(fake_lab):
         assert bind(RowCount, fake_lab).outcome().status == "correct"
     finally:
         del globals()["answer_count"]
+
+
+# --- the time limit's edges: swallowed timeouts, the notebook's own alarm, exit() -------------
+
+SWALLOWING_RETRY_LOOP = """
+import sys, time
+from nexus_labs.exercises.core import Exercise
+from nexus_labs.exercises.testing import answer_from_code, outcome_of
+
+class Fetch(Exercise):
+    id = "q1"; answer_name = "fetch"; timeout = 0.5
+    def check(self, answer, lab):
+        self.call(answer)
+
+retry = answer_from_code(
+    "import time\\ndef fetch():\\n    while True:\\n        try:\\n"
+    "            return time.sleep(60)\\n        except:  # a bare except in a retry loop\\n"
+    "            continue\\n", "fetch")
+trace_before = sys.gettrace()
+print(outcome_of(Fetch, retry, None).text().splitlines()[0])
+print("trace restored:", sys.gettrace() is trace_before)
+"""
+
+
+def test_learner_code_swallowing_the_timeout_with_bare_except_is_still_stopped():
+    # In a subprocess: before the fix this hung for ever, which must not hang the suite.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SWALLOWING_RETRY_LOOP], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    first, restored = done.stdout.splitlines()
+    assert first.startswith("Incorrect (q1)") and "time limit" in first
+    assert restored == "trace restored: True"
+
+
+def test_time_limit_restores_the_notebooks_alarm_handler_and_leaves_no_alarm():
+    import signal
+
+    def notebook_handler(signum, frame):
+        raise AssertionError("the notebook's handler must not fire during a check")
+
+    previous = signal.signal(signal.SIGALRM, notebook_handler)
+    try:
+        assert outcome_of(Square, code_answer("def square(x):\n    return x * x\n"), None).passed
+        hang = code_answer("def square(x):\n    while True:\n        pass\n")
+        assert "time limit" in outcome_of(Square, hang, None).message
+        assert signal.getsignal(signal.SIGALRM) is notebook_handler
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_notebooks_pending_alarm_is_left_alone():
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    signal.setitimer(signal.ITIMER_REAL, 30)
+    try:
+        hang = code_answer("def square(x):\n    while True:\n        pass\n")
+        assert "time limit" in outcome_of(Square, hang, None).message  # via a worker thread
+        remaining, _interval = signal.getitimer(signal.ITIMER_REAL)
+        assert 20 < remaining <= 30 and not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_alarm_handler_not_set_from_python_does_not_break_the_check(monkeypatch):
+    import signal
+
+    real_signal = signal.signal
+    calls = []
+
+    def signal_returning_none(signum, handler):
+        calls.append(handler)
+        real_signal(signum, handler)
+        # what signal.signal returns when the previous handler was installed from C
+        return None if len(calls) == 1 else signal.SIG_DFL
+
+    previous = signal.getsignal(signal.SIGALRM)
+    monkeypatch.setattr(signal, "signal", signal_returning_none)
+    try:
+        assert outcome_of(Square, code_answer("def square(x):\n    return x * x\n"), None).passed
+        assert calls[-1] is signal.SIG_DFL
+    finally:
+        real_signal(signal.SIGALRM, previous)
+
+
+def test_learner_calling_exit_is_feedback_not_the_end_of_the_cell():
+    outcome = outcome_of(Square, code_answer("import sys\ndef square(x):\n    sys.exit(1)\n"),
+                         None)
+    assert outcome.status == "incorrect"
+    assert "raised SystemExit" in outcome.message
+    assert "sys.exit(1)" in outcome.detail
+
+
+def test_learner_text_is_escaped_in_html_feedback():
+    attack = "<script>alert(1)</script>"
+    outcome = outcome_of(NormalForm, attack, None)
+    assert outcome.status == "incorrect" and attack in outcome.text()
+    assert "<script>" not in outcome._repr_html_()
+    raising = code_answer(f"def square(x):\n    raise ValueError({attack!r})\n")
+    page = outcome_of(Square, raising, None)._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_check_records_progress_from_another_thread(fake_lab, recwarn):
+    q1 = bind(NormalForm, fake_lab)
+    q1.outcome("2NF")
+    worker = threading.Thread(target=lambda: q1.outcome("1NF"))
+    worker.start()
+    worker.join(30)
+    assert [e[4] for e in events(fake_lab)] == ["correct", "incorrect"]
+    assert not [w for w in recwarn if "Progress not recorded" in str(w.message)]
