@@ -71,12 +71,13 @@ def execute_notebook(
 ) -> RunResult:
     """Run every cell of `path` in a fresh kernel, in memory; the file is left untouched."""
     import nbformat
-    from nbclient import NotebookClient
+
+    from nexus_labs.headless import HeadlessClient
 
     started = time.perf_counter()
     try:
         notebook = nbformat.read(path, as_version=4)
-        client = NotebookClient(
+        client = HeadlessClient(
             notebook,
             timeout=timeout,
             kernel_name="python3",

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebooks" / "src"
 sys.path.insert(0, str(ROOT))
 
 from nexus_labs._version import __version__  # noqa: E402
+from nexus_labs.headless import HeadlessClient  # noqa: E402
 
 
 def build(source: Path, home: Path) -> Path:
@@ -40,7 +40,7 @@ def build(source: Path, home: Path) -> Path:
     env_backup = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("NEXUS_")}
     os.environ["NEXUS_HOME"] = str(home)
     try:
-        NotebookClient(
+        HeadlessClient(
             notebook, timeout=600, kernel_name="python3",
             resources={"metadata": {"path": str(ROOT / "notebooks")}},
         ).execute()

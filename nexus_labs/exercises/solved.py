@@ -138,10 +138,10 @@ def execute(notebook: NotebookNode, home: Path, cwd: Path, timeout: int = 600,
         notebook_timeout: seconds allowed for all the cells together; the cell running when
             it runs out is stopped like a cell past `timeout` (CellTimeoutError).
     """
-    from nbclient import NotebookClient
+    from nexus_labs.headless import HeadlessClient
 
     env = {**os.environ, "NEXUS_HOME": str(home)}
-    client = NotebookClient(
+    client = HeadlessClient(
         notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
         resources={"metadata": {"path": str(cwd)}},
     )
