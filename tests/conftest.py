@@ -4,15 +4,10 @@ and with NEXUS_DATABASE_URL / NEXUS_REDIS_URL pointing at real servers."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-# One workspace for the whole run, kept between runs so the 1M-row table is generated once.
-# Set before any kernel starts: nbval's kernels inherit this environment.
-os.environ.setdefault("NEXUS_HOME", str(ROOT / ".nexus-test-home"))
+# NEXUS_HOME for the run is set by the repository's top-level conftest.py.
 
 
 @pytest.fixture(scope="session")
