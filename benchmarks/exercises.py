@@ -89,12 +89,13 @@ def main(names: list[str]) -> int:
              if exercise_cells(nbformat.read(p, as_version=4))
              and (not names or any(p.stem.startswith(n) for n in names))]
     print(f"{'lab':<24} {'exercise':<8} {'kind':<6} {'p50':>10} {'p95':>10} {'runs':>5}  target")
-    slow_values = 0
+    slow_values = failed = 0
     for path in paths:
         try:
             results = time_notebook(path)
         except Exception as error:
             print(f"{path.stem:<24} failed: {type(error).__name__}: {error}".splitlines()[0])
+            failed += 1
             continue
         for exercise, result in results.items():
             timing = Timing(exercise, tuple(result["samples"]))
@@ -106,7 +107,9 @@ def main(names: list[str]) -> int:
                   f"{format_seconds(timing.p50):>10} {format_seconds(timing.p95):>10} "
                   f"{len(timing.samples):>5}  {verdict}")
     print(f"\nvalue exercises over the 200 ms target (p95): {slow_values}")
-    return 0
+    if failed:
+        print(f"notebooks that could not be timed: {failed}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

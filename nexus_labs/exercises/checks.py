@@ -26,8 +26,10 @@ __all__ = [
     "count_queries_of",
     "expect_type",
     "plan_uses_index",
+    "read_learner_sql",
     "runs_concurrently",
     "same_rows",
+    "statement_time_limit",
 ]
 
 SHOWN_ROWS = 3  # how many differing rows a message lists
@@ -146,6 +148,56 @@ def same_rows(actual: Any, expected: Any, ordered: bool = False, what: str = "Yo
                 raise Incorrect(f"{what} has the right rows in the wrong order: row "
                                 f"{position + 1} is {got!r}, expected {want_row!r}. "
                                 "Check the ORDER BY (and its tie-breaker).")
+
+
+# --- the learner's own SQL ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def statement_time_limit(connection: Any, seconds: float):
+    """Stop a statement that runs longer than `seconds` (a join without its ON condition):
+    SQLite through a progress handler, PostgreSQL through SET LOCAL statement_timeout."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        raw = connection.connection.dbapi_connection
+        deadline = time.monotonic() + seconds
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            yield
+        finally:
+            raw.set_progress_handler(None, 0)  # the connection goes back to the pool
+    else:
+        if dialect == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+        yield
+
+
+def read_learner_sql(engine: Any, sql: str, timeout: float = 5.0, what: str = "your query",
+                     params: dict | None = None) -> Any:
+    """Run the learner's SELECT and return its rows as a DataFrame, without letting it change
+    the lab's data (the transaction is rolled back) or run for ever (`timeout` seconds).
+
+    Raises:
+        Incorrect: the database rejected the query (its first error line), or it ran too long.
+    """
+    import pandas as pd
+    import sqlalchemy as sa
+
+    expect_type(sql, str, f"{what} (SQL in quotes)")
+    with engine.connect() as connection:
+        try:
+            with statement_time_limit(connection, timeout):
+                return pd.read_sql(sa.text(sql), connection, params=params)
+        except Exception as error:
+            message = str(getattr(error, "orig", error)).strip()
+            first_line = message.splitlines()[0] if message else type(error).__name__
+            if "interrupted" in first_line or "statement timeout" in first_line:
+                raise Incorrect(f"{what} did not finish within the {timeout:g} s time limit. "
+                                "Is a JOIN missing its ON condition (every row paired with "
+                                "every row)?") from None
+            raise Incorrect(f"the database rejected {what}: {first_line}") from None
+        finally:
+            connection.rollback()  # a DELETE or DROP in the answer never reaches the lab
 
 
 # --- plans and query counts --------------------------------------------------------------

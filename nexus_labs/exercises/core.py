@@ -260,7 +260,7 @@ class BoundExercise:
             return
         if n is None:
             n = min(self._hints_seen + 1, len(hints))
-        if not 1 <= n <= len(hints):
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(hints):
             show(Hint(self.id, n, len(hints), f"there are hints 1 to {len(hints)} only."))
             return
         self._hints_seen = max(self._hints_seen, n)

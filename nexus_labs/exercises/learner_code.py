@@ -1,7 +1,9 @@
 """Calling the learner's code: their exceptions, `None` returns and endless loops become feedback.
 
 A hang is stopped with SIGALRM when we are on the main thread of a Unix process (it interrupts
-pure-Python loops and `time.sleep`); elsewhere the call runs in a worker thread that we stop
+pure-Python loops and `time.sleep`; if learner code swallows it with a bare `except:`, the next
+alarm makes every learner line raise it again), leaving the notebook's own SIGALRM handler and
+any alarm it set untouched; elsewhere the call runs in a worker thread that we stop
 waiting for. Coroutine functions run in a fresh event loop in a worker thread, because the
 notebook's own loop is already running and cannot be re-entered.
 """

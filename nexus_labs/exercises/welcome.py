@@ -63,11 +63,7 @@ class OrdersPerStatus(Exercise):
 
     def check(self, answer: Any, lab: Any) -> None:
         checks.expect_type(answer, str, "answer_q2 (a SQL query in quotes)")
-        try:
-            result = pd.read_sql(sa.text(answer), lab.sql.engine)
-        except Exception as error:
-            first_line = str(getattr(error, "orig", error)).strip().splitlines()[0]
-            raise Incorrect(f"the database rejected your query: {first_line}") from None
+        result = checks.read_learner_sql(lab.sql.engine, answer, timeout=self.timeout)
         expected = pd.read_sql(
             "select status, count(*) as orders from orders group by status", lab.sql.engine
         )

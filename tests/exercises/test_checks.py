@@ -213,3 +213,39 @@ def test_runs_concurrently_accepts_gather():
 def test_runs_concurrently_rejects_sequential_awaits():
     with pytest.raises(Incorrect, match="ran one after another"):
         checks.runs_concurrently(one_by_one, [0.1] * 8)
+
+
+# --- read_learner_sql --------------------------------------------------------------------------
+
+
+def test_read_learner_sql_returns_the_rows(engine):
+    frame = checks.read_learner_sql(engine, "SELECT id, email FROM engine_check_items "
+                                            "WHERE id <= :top", params={"top": 2})
+    checks.same_rows(frame, [(1, "user1@example.com"), (2, "user2@example.com")])
+
+
+def test_read_learner_sql_reports_the_databases_error(engine):
+    with pytest.raises(Incorrect, match="the database rejected your query") as error:
+        checks.read_learner_sql(engine, "SELECT id email FROM engine_check_items GROUP")
+    assert "Traceback" not in str(error.value)
+
+
+def test_read_learner_sql_never_changes_the_lab_data(engine):
+    with pytest.raises(Incorrect):
+        checks.read_learner_sql(engine, "DELETE FROM engine_check_items")
+    with engine.connect() as connection:
+        count = connection.exec_driver_sql("SELECT count(*) FROM engine_check_items").scalar()
+    assert count == 2000
+
+
+def test_read_learner_sql_stops_a_join_without_its_condition(engine):
+    import time
+
+    cross = ("SELECT count(*) AS n FROM engine_check_items a, engine_check_items b, "
+             "engine_check_items c")
+    start = time.perf_counter()
+    with pytest.raises(Incorrect, match=r"0\.5 s time limit.*ON condition"):
+        checks.read_learner_sql(engine, cross, timeout=0.5)
+    assert time.perf_counter() - start < 10
+    # the pooled connection is usable again, without the time limit left on it
+    assert len(checks.read_learner_sql(engine, "SELECT id FROM engine_check_items")) == 2000

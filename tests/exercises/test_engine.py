@@ -323,6 +323,9 @@ q1, q2 = bind(Answer, lab), bind(Slow, lab)""",
     "q1.check()",
     "def slow():\n    time.sleep(60)",
     "q2.check()",
+    "def slow():\n    while True:\n        try:\n            time.sleep(60)\n"
+    "        except:\n            continue",
+    "q2.check()",
 ]
 
 
@@ -336,7 +339,7 @@ def test_check_in_a_kernel_displays_html_and_stops_hangs(tmp_path):
     NotebookClient(notebook, timeout=60, kernel_name="python3").execute(env=env)
     outputs = {i: cell.outputs for i, cell in enumerate(notebook.cells)}
     texts = {}
-    for index in (2, 4, 6):
+    for index in (2, 4, 6, 8):
         (output,) = outputs[index]
         assert output.output_type == "display_data"
         assert "text/html" in output.data
@@ -344,6 +347,7 @@ def test_check_in_a_kernel_displays_html_and_stops_hangs(tmp_path):
     assert texts[2].startswith("Not attempted (q1)")
     assert texts[4].startswith("Correct (q1)")
     assert texts[6].startswith("Incorrect (q2)") and "time limit" in texts[6]
+    assert texts[8].startswith("Incorrect (q2)") and "time limit" in texts[8]  # bare except
 
 
 def test_outcome_reads_the_caller_namespace(fake_lab):
@@ -469,3 +473,34 @@ def test_check_records_progress_from_another_thread(fake_lab, recwarn):
     worker.join(30)
     assert [e[4] for e in events(fake_lab)] == ["correct", "incorrect"]
     assert not [w for w in recwarn if "Progress not recorded" in str(w.message)]
+
+
+def test_nested_calls_keep_both_time_limits():
+    import signal
+
+    from nexus_labs.exercises.learner_code import call_learner
+
+    hang = code_answer("def inner():\n    while True:\n        pass\n", "inner")
+    seen = {}
+
+    def outer():  # e.g. a checker-made callback that runs more learner code
+        try:
+            call_learner(hang, timeout=0.3)
+        except Incorrect as error:
+            seen["inner"] = error.reason
+        return call_learner(lambda: 6 * 7, timeout=1)
+
+    handler = signal.getsignal(signal.SIGALRM)
+    assert call_learner(outer, timeout=5) == 42
+    assert "inner did not finish within the 0.3 s time limit" in seen["inner"]
+    assert signal.getsignal(signal.SIGALRM) is handler
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_hint_with_a_non_number_is_feedback_not_a_traceback(fake_lab, capsys):
+    q1 = bind(NormalForm, fake_lab)
+    q1.hint("2")
+    q1.hint(1.5)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all("hints 1 to 2 only" in line for line in lines)
+    assert events(fake_lab) == []

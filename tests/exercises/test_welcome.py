@@ -89,3 +89,13 @@ def test_remember_accepts_set_then_expire(lab):
 def test_untouched_stub_is_not_attempted(lab):
     stub = answer_from_code("def remember(r, key, value):\n    return ____\n", "remember")
     assert outcome_of(Remember, stub, lab).status == "not_attempted"
+
+
+def test_orders_per_status_stops_a_cross_join_and_keeps_the_data(lab):
+    cross = ("select o.status, count(*) as orders from orders o, order_items i, customers c "
+             "group by o.status")
+    outcome = outcome_of(OrdersPerStatus, cross, lab)
+    assert outcome.status == "incorrect" and "time limit" in outcome.message
+    deleted = outcome_of(OrdersPerStatus, "delete from orders", lab)
+    assert deleted.status == "incorrect"
+    assert _count(lab, "orders") == 1500
