@@ -14,6 +14,7 @@ from typing import ClassVar
 import pandas as pd
 import sqlalchemy as sa
 
+from nexus_labs.exercises import checks
 from nexus_labs.exercises.core import Exercise, Incorrect, ValueExercise
 from nexus_labs.labs import functional_deps as fdx
 from nexus_labs.labs import normalization as lab01
@@ -237,14 +238,21 @@ class LosslessJoinQuery(Exercise):
         frames = lab01.normalized_frames(_flat())
         with lab01.scratch_connection(lab.sql.engine, frames) as connection:
             try:
-                # Stream and stop one row past the export: a runaway join cannot eat memory.
-                result = connection.execution_options(stream_results=True).execute(
-                    sa.text(answer))
-                got = pd.DataFrame(result.mappings().fetchmany(len(expected) + 1))
-                result.close()
+                # Stream and stop one row past the export: a runaway join cannot eat memory;
+                # the time limit stops one that aggregates for ever before its first row.
+                with checks.statement_time_limit(connection, self.timeout):
+                    result = connection.execution_options(stream_results=True).execute(
+                        sa.text(answer))
+                    got = pd.DataFrame(result.mappings().fetchmany(len(expected) + 1))
+                    result.close()
+            except sa.exc.ResourceClosedError:
+                raise Incorrect("The answer returns no rows: write a SELECT query.") from None
             except sa.exc.DBAPIError as error:
-                raise Incorrect("The query failed on the database: "
-                                f"{str(error.orig).strip().splitlines()[0]}") from None
+                first = str(error.orig).strip().splitlines()[0]
+                if "interrupted" in first or "statement timeout" in first:
+                    raise Incorrect(f"The query did not finish within {self.timeout:g} s: is "
+                                    "a join condition missing?") from None
+                raise Incorrect(f"The query failed on the database: {first}") from None
         if len(got) > len(expected):
             raise Incorrect(f"The join returns more than the export's {len(expected)} rows: a "
                             "join condition is missing or too loose (rows multiply).")

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
+from nexus_labs.exercises import checks
 from nexus_labs.exercises.core import Exercise, Incorrect
 
 PAGE_SIZE = 100
@@ -27,12 +28,24 @@ def _sql_text(answer: Any, name: str) -> str:
     return text
 
 
-def _run_rows(engine: sa.Engine, sql: str, params: dict | None = None) -> list[tuple]:
+def _run_rows(engine: sa.Engine, sql: str, params: dict | None = None,
+              timeout: float = 15.0) -> list[tuple]:
+    # A time limit, because a learner's cross join over big_orders would never finish; and a
+    # rollback, so a stray DELETE in an answer never reaches the lab's data.
     try:
         with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(sa.text(sql), params or {})]
+            try:
+                with checks.statement_time_limit(connection, timeout):
+                    return [tuple(row) for row in connection.execute(sa.text(sql), params or {})]
+            finally:
+                connection.rollback()
+    except sa.exc.ResourceClosedError:
+        raise Incorrect("your SQL returns no rows: the answer is a SELECT query.", sql) from None
     except sa.exc.DBAPIError as error:
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        if "interrupted" in first or "statement timeout" in first:
+            raise Incorrect(f"your SQL did not finish within {timeout:g} s; is a JOIN missing "
+                            "its ON condition?", sql) from None
         raise Incorrect(f"the database rejected your SQL: {first}", sql) from None
 
 

@@ -262,3 +262,29 @@ def test_q6_forgetting_the_status_filter_is_rejected(lab):
 def test_q6_sql_error_is_reported(lab):
     rejected(qo.SqlAggregation, "SELECT customer_id, SUM(nope) FROM orders GROUP BY 1", lab,
              "the database rejected your SQL")
+
+
+def test_q6_runaway_cross_join_is_stopped_and_named(lab, monkeypatch):
+    import time
+
+    monkeypatch.setattr(qo.SqlAggregation, "timeout", 1.0)
+    original = qo._run_rows
+    monkeypatch.setattr(qo, "_run_rows",
+                        lambda engine, sql, params=None, timeout=15.0: original(engine, sql,
+                                                                               params, 1.0))
+    started = time.monotonic()
+    rejected(qo.SqlAggregation, """
+        SELECT o.customer_id, SUM(a.total_cents + b.total_cents) FROM orders o, big_orders a,
+        big_orders b GROUP BY o.customer_id""", lab, "did not finish")
+    assert time.monotonic() - started < 10
+
+
+def test_q6_answer_cannot_change_the_labs_data(lab):
+    import sqlalchemy as sa
+
+    with lab.sql.engine.connect() as connection:
+        before = connection.execute(sa.text("select count(*) from orders")).scalar_one()
+    with pytest.raises(qo.Incorrect, match="SELECT"):
+        qo._run_rows(lab.sql.engine, "DELETE FROM orders")
+    with lab.sql.engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from orders")).scalar_one() == before
