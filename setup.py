@@ -20,6 +20,8 @@ class BuildWithLabs(build_py):
     def run(self) -> None:
         super().run()
         target = Path(self.build_lib) / "nexus_labs" / "_shipped"
+        # A reused build/ folder still holds earlier copies: a lab removed since must not ship.
+        shutil.rmtree(target, ignore_errors=True)
         for folder, patterns in SHIPPED_FILES.items():
             destination = target / folder
             destination.mkdir(parents=True, exist_ok=True)

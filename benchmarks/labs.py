@@ -25,6 +25,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from nexus_labs.config import redact_url  # noqa: E402
 from nexus_labs.runner import execute_notebook  # noqa: E402
 
 TARGET_SECONDS = 10.0  # issue 2: every notebook under 10 s median unless its lab says otherwise
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     home = args.home or Path(
         os.environ.get("NEXUS_HOME") or tempfile.mkdtemp(prefix="nexus-bench-")
     )
-    engines = [f"{k}={v}" for k, v in os.environ.items() if k.endswith("_URL")
+    engines = [f"{k}={redact_url(v)}" for k, v in os.environ.items() if k.endswith("_URL")
                and k.startswith("NEXUS_")]
     print(f"workspace {home}; engines: {', '.join(engines) or 'embedded defaults'}")
     print(f"{args.repeat} runs each, fresh kernel per run; seconds\n")

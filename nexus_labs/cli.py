@@ -30,6 +30,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROGRAM}: {message} (see {PROGRAM} --help)\n")
 
 
+def _port(text: str) -> int:
+    # Checked here, not by JupyterLab later: a bad port is a bad command line (exit 2).
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     home = _Parser(add_help=False)
     home.add_argument("--home", help="workspace folder (default: NEXUS_HOME or ./nexus-workspace)")
@@ -45,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         "start", parents=[home], help="copy the labs into the workspace and open JupyterLab"
     )
     start.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    start.add_argument("--port", type=int, help="port for JupyterLab (default: its own choice)")
+    start.add_argument("--port", type=_port, help="port for JupyterLab (default: its own choice)")
     start.add_argument("--ip", default="127.0.0.1", help="address to listen on")
     start.add_argument("--token", help="JupyterLab access token (default: a random one)")
     commands.add_parser("list", parents=[home], help="labs, workspace status and progress")
@@ -230,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return 2
-    except (BackendUnavailable, ConfigError, FileNotFoundError) as error:
+    # OSError: a workspace path that is a file, not writable, on a full disk... the learner can
+    # fix it from the message; a traceback would only hide it.
+    except (BackendUnavailable, ConfigError, OSError) as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -94,7 +94,8 @@ def check_sql(settings: Settings) -> Check:
     except Exception as error:
         return Check("SQL", f"{backend.describe()}: {_failure(error)}", False)
     finally:
-        backend.drop()
+        with contextlib.suppress(Exception):  # a server gone mid-check is already reported
+            backend.drop()
 
 
 def check_redis(settings: Settings) -> Check:

@@ -7,6 +7,7 @@ notebook was made with another library version, and prints a short banner naming
 from __future__ import annotations
 
 import importlib
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -50,9 +51,21 @@ class Lab:
         return f"Lab({self.info.slug!r})"
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
 def _version_mismatch(made_with: str) -> str | None:
     if made_with == __version__:
         return None
+    if _release(made_with) > _release(__version__):
+        # The notebook is ahead of the library: resetting would not help, upgrading does.
+        return (
+            f"This notebook was made with nexus_labs {made_with}, newer than the installed "
+            f"{__version__}. Cells may call functions this version lacks. Upgrade the library "
+            "(pip install -U nexus-labs, or `python3 bootstrap.py start` in a checkout) and "
+            "restart the kernel."
+        )
     return (
         f"This notebook was made with nexus_labs {made_with}, but {__version__} is installed. "
         "Cells may call functions that changed. Run `nexus-labs list` to see which notebooks "

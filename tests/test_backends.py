@@ -268,3 +268,26 @@ def test_wrong_redis_credentials_are_named_as_such(settings):
     with pytest.raises(BackendUnavailable, match="refused the credentials") as error:
         redis_backend.connect_redis("alpha", bad)
     assert "topsecret" not in str(error.value)
+
+
+def test_a_redis_binary_that_cannot_run_falls_back_to_emulation_and_says_why(
+    settings, monkeypatch
+):
+    monkeypatch.setattr(redis_backend, "find_redis_server", lambda: "/bin/false")
+    monkeypatch.setattr(redis_backend, "_private_server", None)
+    with pytest.warns(RuntimeWarning, match="could not start .*emulated Redis"):
+        backend = redis_backend.connect_redis("alpha", settings)
+    assert backend.kind == "emulated" and backend.client.ping()
+
+
+def test_stopping_the_private_server_stops_it_and_removes_its_log(tmp_path):
+    from nexus_labs.backends.redis_server import start_private_server
+
+    binary = redis_backend.find_redis_server()
+    if binary is None:
+        pytest.skip("no redis-server binary on this machine")
+    server = start_private_server(binary, tmp_path)
+    assert _answers(server.port) and server.log_path.exists()
+    server.stop()
+    assert server.process.poll() is not None and not _answers(server.port)
+    assert list(tmp_path.glob("redis-*.log")) == []

@@ -65,7 +65,8 @@ def test_python_dash_m_help_lists_the_commands():
 
 @pytest.mark.parametrize(
     "args",
-    [["frobnicate"], [], ["start", "--port", "eighty"], ["reset"], ["list", "--colour"]],
+    [["frobnicate"], [], ["start", "--port", "eighty"], ["start", "--port", "99999"],
+     ["start", "--port", "-1"], ["reset"], ["list", "--colour"]],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args):
     result = nexus_labs(*args)
@@ -232,3 +233,33 @@ def test_a_bare_assert_is_reported_with_its_line():
                      "      1 speedup = 2\n\x1b[0;32m----> 2\x1b[0m assert speedup > 5\n")
 
     assert _first_error_line(FakeCellError()) == "AssertionError at: assert speedup > 5"
+
+
+@pytest.mark.parametrize("command", [["reset", "00"], ["doctor"]])
+def test_a_workspace_path_that_is_a_file_is_one_line_and_exit_1(tmp_path, command):
+    not_a_folder = tmp_path / "ws"
+    not_a_folder.write_text("a file")
+    result = nexus_labs(*command, "--home", str(not_a_folder), env=_without_urls())
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("nexus-labs: ") and str(not_a_folder) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_doctor_reports_a_server_lost_mid_check_instead_of_crashing(tmp_path, monkeypatch):
+    from nexus_labs import doctor
+    from nexus_labs.config import load_settings
+
+    class LostServer:
+        def describe(self):
+            return "PostgreSQL postgresql://db/x (schema nexus_doctor)"
+
+        def version(self):
+            raise ConnectionError("server closed the connection")
+
+        def drop(self):
+            raise ConnectionError("server closed the connection")
+
+    monkeypatch.setattr("nexus_labs.backends.sql.connect_sql", lambda lab, settings: LostServer())
+    check = doctor.check_sql(load_settings(env={"NEXUS_HOME": str(tmp_path)}))
+    assert check.ok is False and "server closed the connection" in check.detail

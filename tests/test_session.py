@@ -36,6 +36,13 @@ def test_older_notebook_warns_with_the_fix(embedded):
         open_lab("welcome", made_with="0.0.1", quiet=True)
 
 
+def test_newer_notebook_than_library_says_upgrade_not_reset(embedded):
+    with pytest.warns(LibraryVersionWarning, match="newer than the installed") as caught:
+        open_lab("welcome", made_with="99.0.0", quiet=True)
+    assert "pip install -U nexus-labs" in str(caught[0].message)
+    assert "nexus-labs reset" not in str(caught[0].message)
+
+
 def test_matching_version_is_silent(embedded, recwarn):
     open_lab("welcome", made_with=__version__, quiet=True)
     assert not [w for w in recwarn if issubclass(w.category, LibraryVersionWarning)]

@@ -7,6 +7,8 @@ server may be shared with other people's data.
 
 from __future__ import annotations
 
+import threading
+import warnings
 from dataclasses import dataclass, field
 
 import redis
@@ -25,8 +27,10 @@ KINDS = {
     "emulated": "emulated Redis (fakeredis; timings are not Redis timings)",
 }
 
-# One private server per kernel, shared by every lab opened in it.
+# One private server per kernel, shared by every lab opened in it. The lock keeps two labs
+# opened at once from different threads from starting two servers.
 _private_server: PrivateRedisServer | None = None
+_private_server_lock = threading.Lock()
 
 
 @dataclass
@@ -135,11 +139,27 @@ def _connect_configured(url: str) -> redis.Redis:
 
 
 def _ensure_private_server(settings: Settings) -> PrivateRedisServer | None:
+    with _private_server_lock:
+        return _start_or_reuse_private_server(settings)
+
+
+def _start_or_reuse_private_server(settings: Settings) -> PrivateRedisServer | None:
     global _private_server
     if _private_server is not None and _private_server.process.poll() is None:
         return _private_server
     binary = find_redis_server()
     if binary is None:
         return None
-    _private_server = start_private_server(binary, settings.state_dir / "redis")
+    try:
+        _private_server = start_private_server(binary, settings.state_dir / "redis")
+    except (RuntimeError, OSError) as error:
+        # A binary that cannot run here (a wheel built for another libc, no exec permission):
+        # the lab still works on the emulation, and says so here and in its banner.
+        warnings.warn(
+            f"The private Redis could not start ({error}); using emulated Redis instead. "
+            "Install redis-server (conda-forge, Homebrew, apt) for real Redis timings.",
+            RuntimeWarning,
+            stacklevel=4,  # the caller of connect_redis
+        )
+        return None
     return _private_server

@@ -30,6 +30,7 @@ class PrivateRedisServer:
     process: subprocess.Popen  # the watchdog; it exits when the server does
     port: int
     binary: str
+    log_path: Path | None = None
 
     @property
     def url(self) -> str:
@@ -45,6 +46,8 @@ class PrivateRedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.log_path is not None:  # one log per port: without this they pile up
+            self.log_path.unlink(missing_ok=True)
 
 
 def find_redis_server() -> str | None:
@@ -128,7 +131,8 @@ def start_private_server(binary: str, workdir: Path, attempts: int = 3) -> Priva
             start_new_session=sys.platform != "win32",
         )
         if _wait_until_ready(port, process, timeout=5):
-            server = PrivateRedisServer(process=process, port=port, binary=binary)
+            server = PrivateRedisServer(process=process, port=port, binary=binary,
+                                        log_path=log_path)
             atexit.register(server.stop)
             return server
         process.kill()
