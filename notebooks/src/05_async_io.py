@@ -754,7 +754,7 @@ assert boundary > 20 * direct
 # such as Celery (the next lab) and answer the request at once.
 
 # %%
-ROUNDS, JOBS = 50_000, 4
+ROUNDS, JOBS = 150_000, 4
 
 
 spans = []
@@ -797,32 +797,34 @@ t_rows, t_pools = [t_row], []
 with ProcessPoolExecutor(max_workers=2) as processes:
     await asyncio.gather(*(loop.run_in_executor(processes, aio.hash_chain, 10)
                            for _ in range(2)))  # start both workers before timing
-    for attempt in range(2):  # best of 2, alternating, as the machine is shared
+    for attempt in range(3):  # best of 3, alternating, as the machine is shared
         start = time.perf_counter()
-        in_processes = await asyncio.gather(
-            *(loop.run_in_executor(processes, aio.hash_chain, ROUNDS) for _ in range(JOBS)))
+        jobs = await asyncio.gather(*(loop.run_in_executor(processes, aio.hash_chain_with_cpu,
+                                                           ROUNDS) for _ in range(JOBS)))
         t_pools.append(time.perf_counter() - start)
-        if attempt == 0:
+        cpu_given = sum(cpu for _, cpu in jobs)
+        if attempt < 2:
             start = time.perf_counter()
             in_a_row()
             t_rows.append(time.perf_counter() - start)
+in_processes = [digest for digest, _ in jobs]
 assert in_processes == row_result
 t_row, t_processes = min(t_rows), min(t_pools)
 gain = t_row / t_processes
+cores = min(2, os.cpu_count() or 1)
+# How much of two cores the workers really got during the last pooled run, measured by their
+# own CPU clocks: other programs on the machine can take a core away, and then no pool helps.
+share = cpu_given / (t_pools[-1] * cores)
 print(f"{JOBS} hash jobs: in a row {t_row:.2f} s, gather {t_gather_cpu:.2f} s, "
-      f"2 processes {t_processes:.2f} s ({gain:.1f}x) on {os.cpu_count()} CPU(s)")
-cores, busy = os.cpu_count() or 1, os.getloadavg()[0]
-if cores >= 2 and busy < cores - 0.5:
-    assert gain > 1.3, "two processes use two cores"
+      f"2 processes {t_processes:.2f} s ({gain:.1f}x) on {os.cpu_count()} CPU(s); "
+      f"the workers got {share:.0%} of {cores} core(s)")
+if cores >= 2 and share >= 0.8:
+    assert gain > 1.2, "two processes use two cores"
 elif cores < 2:
     print("one CPU only: a process pool cannot run anything in parallel here")
 else:
-    print(f"load average {busy:.1f} on {cores} cores: no idle core to run in parallel on, so "
-          "the process pool's gain is not asserted on this run")
-
-# %% [markdown]
-# (The gain is asserted only when the machine has an idle core: with other programs keeping
-# every core busy, a second process has nowhere to run in parallel.)
+    print("other programs kept a core busy during this run, so the pool's gain is not "
+          "asserted this time")
 
 # %% [markdown]
 # ### Exercise q6 · pick the tool
