@@ -282,9 +282,9 @@ def test_q6_runaway_cross_join_is_stopped_and_named(lab, monkeypatch):
 def test_q6_answer_cannot_change_the_labs_data(lab):
     import sqlalchemy as sa
 
-    with lab.sql.engine.connect() as connection:
-        before = connection.execute(sa.text("select count(*) from orders")).scalar_one()
     with pytest.raises(qo.Incorrect, match="SELECT"):
-        qo._run_rows(lab.sql.engine, "DELETE FROM orders")
+        qo._run_rows(lab.sql.engine, "UPDATE customers SET city = 'Tampered'")
     with lab.sql.engine.connect() as connection:
-        assert connection.execute(sa.text("select count(*) from orders")).scalar_one() == before
+        tampered = connection.execute(
+            sa.text("select count(*) from customers where city = 'Tampered'")).scalar_one()
+    assert tampered == 0  # rolled back
