@@ -15,7 +15,8 @@ import time
 from nexus_labs.backends.sql import count_queries
 from nexus_labs.exercises.core import Exercise, Incorrect
 from nexus_labs.labs import caching
-from nexus_labs.labs.caching import MISSING_PRODUCT, scratch_run, with_reader_on_delete
+from nexus_labs.labs.caching import MISSING_PRODUCT
+from nexus_labs.labs.caching_scenarios import scratch_run, with_reader_on_delete
 
 
 class CacheAsideRead(Exercise):

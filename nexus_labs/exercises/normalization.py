@@ -18,6 +18,7 @@ from nexus_labs.exercises import checks
 from nexus_labs.exercises.core import Exercise, Incorrect, ValueExercise
 from nexus_labs.labs import functional_deps as fdx
 from nexus_labs.labs import normalization as lab01
+from nexus_labs.labs import read_model
 from nexus_labs.labs.functional_deps import FD
 
 Q1_COLUMNS = ("order_id", "product_id", "quantity", "product_name")
@@ -364,7 +365,7 @@ class RenameProduct(Exercise):
                             "connection, product_id, new_name): ...")
         flat = _flat()
         frames = {"products": lab01.normalized_frames(flat)["products"],
-                  lab01.READ_MODEL: lab01.history_frame(flat)}
+                  read_model.READ_MODEL: read_model.history_frame(flat)}
         product_id = int(flat["product_id"].value_counts().idxmax())
         lines = int((flat["product_id"] == product_id).sum())
         new_name = "Renamed by the q6 check"
@@ -373,9 +374,9 @@ class RenameProduct(Exercise):
             count = _counter(connection)
             in_products = count("SELECT count(*) FROM products WHERE product_name = :n",
                                 n=new_name)
-            copies = count(f"SELECT count(*) FROM {lab01.READ_MODEL} WHERE product_name = :n",
-                           n=new_name)
-            stale = count(f"SELECT count(*) FROM {lab01.READ_MODEL} "
+            copies = count(f"SELECT count(*) FROM {read_model.READ_MODEL} "
+                           "WHERE product_name = :n", n=new_name)
+            stale = count(f"SELECT count(*) FROM {read_model.READ_MODEL} "
                           "WHERE product_id = :p AND product_name <> :n", p=product_id,
                           n=new_name)
         if in_products != 1:

@@ -1,15 +1,14 @@
 """Lab 01 teaching code: the flat export in a table, its normalized decomposition as SQLAlchemy
-tables, the denormalized read model and the trigger that keeps it in step.
+tables, and the closure explorer widget.
 
-Every table here belongs to this lab (its SQLite file or PostgreSQL schema); `reset_tables`
-drops only these, by name.
+The denormalized read model built on these tables lives in `read_model`. Every table the lab
+creates belongs to it (its SQLite file or PostgreSQL schema); `reset_tables` drops only these,
+by name.
 """
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
@@ -18,10 +17,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from nexus_labs.data.shipped import TAG_SEPARATOR
 from nexus_labs.labs.functional_deps import FD, closure
-from nexus_labs.measure import Timing
 
 FLAT_TABLE = "order_lines_flat"
-READ_MODEL = "order_history"
+READ_MODEL = "order_history"  # defined and built in `read_model`; dropped here by name
 
 # The rules of the business, as a designer would state them. Discovery on the data must agree
 # with every one of them (the notebook asserts it); it also finds accidental ones.
@@ -98,45 +96,6 @@ order_items = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("unit_price_cents", sa.Integer, nullable=False),
 )
-
-read_models = sa.MetaData()
-order_history = sa.Table(
-    READ_MODEL, read_models,
-    sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("product_id", sa.Integer, primary_key=True, index=True),
-    sa.Column("customer_id", sa.Integer, nullable=False),
-    sa.Column("ordered_at", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("product_name", sa.Text, nullable=False),  # copied from products
-    sa.Column("category_name", sa.Text, nullable=False),  # copied from categories
-    sa.Column("seller_name", sa.Text, nullable=False),  # copied from sellers
-    sa.Column("quantity", sa.Integer, nullable=False),
-    sa.Column("unit_price_cents", sa.Integer, nullable=False),
-    # Matches the page's ORDER BY, so a page is one index range read that stops after LIMIT.
-    sa.Index("ix_order_history_page", "customer_id", "ordered_at", "order_id", "product_id"),
-)
-
-# The order history page: one customer's 20 newest lines, with the names a page shows.
-HISTORY_NORMALIZED = sa.text("""
-SELECT o.order_id, o.ordered_at, o.status, p.product_name, c.category_name, s.seller_name,
-       i.quantity, i.unit_price_cents
-FROM orders o
-JOIN order_items i ON i.order_id = o.order_id
-JOIN products p ON p.product_id = i.product_id
-JOIN categories c ON c.category_id = p.category_id
-JOIN sellers s ON s.seller_id = p.seller_id
-WHERE o.customer_id = :customer_id
-ORDER BY o.ordered_at DESC, o.order_id DESC, i.product_id DESC
-LIMIT 20
-""")
-HISTORY_READ_MODEL = sa.text(f"""
-SELECT order_id, ordered_at, status, product_name, category_name, seller_name,
-       quantity, unit_price_cents
-FROM {READ_MODEL}
-WHERE customer_id = :customer_id
-ORDER BY ordered_at DESC, order_id DESC, product_id DESC
-LIMIT 20
-""")
 
 
 def _sql_type(series: pd.Series) -> sa.types.TypeEngine:
@@ -219,7 +178,7 @@ def natural_join(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def reset_tables(engine: Engine) -> None:
     """Drop every table this lab creates (and nothing else)."""
     with engine.begin() as connection:
-        read_models.drop_all(connection, checkfirst=True)
+        _drop_read_model(connection)
         normalized.drop_all(connection, checkfirst=True)
         sa.Table(FLAT_TABLE, sa.MetaData()).drop(connection, checkfirst=True)
 
@@ -228,7 +187,7 @@ def create_normalized(engine: Engine, flat: pd.DataFrame) -> dict[str, int]:
     """(Re)create the normalized tables with PK/FK/UNIQUE and load them from the flat export."""
     frames = normalized_frames(flat)
     with engine.begin() as connection:
-        read_models.drop_all(connection, checkfirst=True)
+        _drop_read_model(connection)
         normalized.drop_all(connection, checkfirst=True)
         normalized.create_all(connection)
         for table in normalized.sorted_tables:  # parents before children, for the FKs
@@ -237,20 +196,10 @@ def create_normalized(engine: Engine, flat: pd.DataFrame) -> dict[str, int]:
     return {name: len(frame) for name, frame in frames.items()}
 
 
-def create_read_model(engine: Engine) -> int:
-    """(Re)create `order_history`, the page's rows precomputed, and fill it from the joins."""
-    select = sa.select(
-        orders.c.order_id, order_items.c.product_id, orders.c.customer_id, orders.c.ordered_at,
-        orders.c.status, products.c.product_name, categories.c.category_name,
-        sellers.c.seller_name, order_items.c.quantity, order_items.c.unit_price_cents,
-    ).select_from(orders.join(order_items).join(products).join(categories).join(sellers))
-    with engine.begin() as connection:
-        read_models.drop_all(connection, checkfirst=True)
-        read_models.create_all(connection)
-        connection.execute(order_history.insert().from_select(
-            [c.name for c in select.selected_columns], select))
-        _analyze(connection, [READ_MODEL])
-        return connection.execute(sa.select(sa.func.count()).select_from(order_history)).scalar()
+def _drop_read_model(connection: Connection) -> None:
+    # By name: `read_model` builds on these tables, so importing it here would be circular.
+    # A read model left over from older normalized rows would no longer match them.
+    sa.Table(READ_MODEL, sa.MetaData()).drop(connection, checkfirst=True)
 
 
 def _analyze(connection: Connection, tables: list[str]) -> None:
@@ -260,52 +209,12 @@ def _analyze(connection: Connection, tables: list[str]) -> None:
             connection.exec_driver_sql(f'ANALYZE "{name}"')
 
 
-def rename_trigger_sql(dialect: str) -> list[str]:
-    """DDL for a trigger copying a product rename into the read model, per dialect."""
-    if dialect == "sqlite":
-        return [
-            "DROP TRIGGER IF EXISTS product_renamed",
-            f"""CREATE TRIGGER product_renamed AFTER UPDATE OF product_name ON products
-            FOR EACH ROW WHEN NEW.product_name IS NOT OLD.product_name
-            BEGIN
-                UPDATE {READ_MODEL} SET product_name = NEW.product_name
-                WHERE product_id = NEW.product_id;
-            END""",
-        ]
-    if dialect == "postgresql":
-        return [
-            f"""CREATE OR REPLACE FUNCTION copy_product_name() RETURNS trigger AS $$
-            BEGIN
-                UPDATE {READ_MODEL} SET product_name = NEW.product_name
-                WHERE product_id = NEW.product_id;
-                RETURN NEW;
-            END $$ LANGUAGE plpgsql""",
-            "DROP TRIGGER IF EXISTS product_renamed ON products",
-            """CREATE TRIGGER product_renamed AFTER UPDATE OF product_name ON products
-            FOR EACH ROW WHEN (NEW.product_name IS DISTINCT FROM OLD.product_name)
-            EXECUTE FUNCTION copy_product_name()""",
-        ]
-    raise ValueError(f"No trigger syntax for {dialect!r} here: use an application write path.")
-
-
-def install_rename_trigger(engine: Engine) -> None:
-    """Keep `order_history.product_name` in step with `products` inside the database."""
-    with engine.begin() as connection:
-        for statement in rename_trigger_sql(engine.dialect.name):
-            connection.exec_driver_sql(statement)
-
-
 def normalized_frames(flat: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The rows each normalized table holds, from the flat export (tags split off)."""
     lines, tags = split_tags(as_text_times(flat))
     frames = project_frames(lines, STEP_3NF)
     frames["product_tags"] = tags
     return frames
-
-
-def history_frame(flat: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the `order_history` read model, from the flat export."""
-    return as_text_times(flat)[[c.name for c in order_history.columns]]
 
 
 @contextmanager
@@ -365,51 +274,3 @@ def closure_explorer(schema: Sequence[str], fds: Sequence[FD], value: Sequence[s
     picker.observe(show, names="value")
     show()
     return widgets.HBox([picker, result])
-
-
-def time_interleaved(operations: dict[str, Callable[[], object]], repeat: int = 300,
-                     warmup: int = 5, engine: str = "") -> list[Timing]:
-    """Like `measure.time_it` for several operations, but alternating them run by run, so a
-    burst of load on a shared machine hits all of them alike and their ratio stays fair."""
-    for _ in range(warmup):
-        for operation in operations.values():
-            operation()
-    samples: dict[str, list[float]] = {label: [] for label in operations}
-    for _ in range(repeat):
-        for label, operation in operations.items():
-            start = time.perf_counter()
-            operation()
-            samples[label].append(time.perf_counter() - start)
-    return [Timing(label=label, samples=tuple(values), engine=engine)
-            for label, values in samples.items()]
-
-
-def time_pages(connection: Connection, statements: dict[str, sa.TextClause],
-               customers: Sequence[int], repeat: int = 200) -> tuple[list[Timing], list[Timing]]:
-    """Time the order history page per statement, interleaved: (round trip, engine work).
-
-    Round trip is what the endpoint waits for. Engine work is the database's own execution
-    time: on PostgreSQL the server's "Execution Time" from EXPLAIN ANALYZE (a loaded client
-    machine cannot blur it); SQLite runs inside this process, so its round trip is its work.
-    """
-    dialect = connection.dialect.name
-
-    def page(statement: sa.TextClause) -> Callable[[], object]:
-        ids = itertools.cycle(customers)
-        return lambda: connection.execute(statement, {"customer_id": next(ids)}).all()
-
-    round_trip = time_interleaved({label: page(stmt) for label, stmt in statements.items()},
-                                  repeat=repeat, engine=dialect)
-    if dialect != "postgresql":
-        return round_trip, round_trip
-    samples: dict[str, list[float]] = {label: [] for label in statements}
-    ids = itertools.cycle(customers)
-    for _ in range(repeat):
-        params = {"customer_id": next(ids)}
-        for label, statement in statements.items():
-            plan = connection.execute(sa.text(
-                "EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + statement.text), params).scalar()
-            samples[label].append(plan[0]["Execution Time"] / 1000)  # ms -> s
-    work = [Timing(label=label, samples=tuple(values), engine="postgresql server")
-            for label, values in samples.items()]
-    return round_trip, work

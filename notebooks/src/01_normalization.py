@@ -25,6 +25,7 @@ from IPython.display import display
 from nexus_labs import data, measure
 from nexus_labs.labs import functional_deps as fd
 from nexus_labs.labs import normalization as n01
+from nexus_labs.labs import read_model
 
 engine = lab.sql.engine
 pd.set_option("display.max_colwidth", 120)
@@ -423,15 +424,15 @@ q4.check()
 # same; PostgreSQL reports its server-side execution time through `EXPLAIN ANALYZE`).
 
 # %%
-model_rows = n01.create_read_model(engine)
+model_rows = read_model.create_read_model(engine)
 heavy = flat["customer_id"].value_counts().index[:10].tolist()
-pages = {"normalized (5-table join)": n01.HISTORY_NORMALIZED,
-         "read model (order_history)": n01.HISTORY_READ_MODEL}
+pages = {"normalized (5-table join)": read_model.HISTORY_NORMALIZED,
+         "read model (order_history)": read_model.HISTORY_READ_MODEL}
 with engine.connect() as connection:
-    same = all(connection.execute(n01.HISTORY_NORMALIZED, {"customer_id": c}).all()
-               == connection.execute(n01.HISTORY_READ_MODEL, {"customer_id": c}).all()
+    same = all(connection.execute(read_model.HISTORY_NORMALIZED, {"customer_id": c}).all()
+               == connection.execute(read_model.HISTORY_READ_MODEL, {"customer_id": c}).all()
                for c in heavy)
-    round_trip, engine_work = n01.time_pages(connection, pages, heavy, repeat=200)
+    round_trip, engine_work = read_model.time_pages(connection, pages, heavy, repeat=200)
 assert model_rows == len(flat)
 assert same  # the read model answers exactly what the join answers
 
@@ -453,12 +454,12 @@ assert read_speedup > 1.5
 # ### The price: every copy must change when the source changes
 # Rename the most ordered product. In the normalized schema that is one row. In the read model
 # the name is copied onto every line of that product. A trigger keeps the copy in step inside
-# the database; SQLite and PostgreSQL spell triggers differently, so `n01.rename_trigger_sql`
-# has both.
+# the database; SQLite and PostgreSQL spell triggers differently, so
+# `read_model.rename_trigger_sql` has both.
 
 # %%
-n01.install_rename_trigger(engine)
-print(n01.rename_trigger_sql(lab.sql.kind)[-1])
+read_model.install_rename_trigger(engine)
+print(read_model.rename_trigger_sql(lab.sql.kind)[-1])
 hot = int(flat["product_id"].value_counts().idxmax())
 old_name = flat.loc[flat.product_id == hot, "product_name"].iloc[0]
 copies_expected = int((flat["product_id"] == hot).sum())
@@ -467,10 +468,11 @@ with engine.begin() as connection:
         "UPDATE products SET product_name = :n WHERE product_id = :p"),
         {"n": old_name + " (2nd edition)", "p": hot}).rowcount
     copies_changed = connection.execute(sa.text(
-        f"SELECT count(*) FROM {n01.READ_MODEL} WHERE product_name = :n"),
+        f"SELECT count(*) FROM {read_model.READ_MODEL} WHERE product_name = :n"),
         {"n": old_name + " (2nd edition)"}).scalar()
     stale = connection.execute(sa.text(
-        f"SELECT count(*) FROM {n01.READ_MODEL} WHERE product_id = :p AND product_name = :n"),
+        f"SELECT count(*) FROM {read_model.READ_MODEL} "
+        "WHERE product_id = :p AND product_name = :n"),
         {"p": hot, "n": old_name}).scalar()
 print(f"rename of product {hot}: normalized schema changes {source_rows} row, "
       f"the read model {copies_changed} rows (stale copies left: {stale})")
@@ -491,8 +493,8 @@ with engine.begin() as connection:  # rename back; the trigger copies that too
     connection.execute(sa.text("UPDATE products SET product_name = :n WHERE product_id = :p"),
                        {"n": old_name, "p": hot})
 with engine.connect() as connection:
-    in_step = all(connection.execute(n01.HISTORY_NORMALIZED, {"customer_id": c}).all()
-                  == connection.execute(n01.HISTORY_READ_MODEL, {"customer_id": c}).all()
+    in_step = all(connection.execute(read_model.HISTORY_NORMALIZED, {"customer_id": c}).all()
+                  == connection.execute(read_model.HISTORY_READ_MODEL, {"customer_id": c}).all()
                   for c in heavy)
 assert in_step
 print("read model back in step with the normalized tables")

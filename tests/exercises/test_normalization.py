@@ -213,7 +213,8 @@ def rename_product(connection, product_id, new_name):
     return result.rowcount
 """
 CORE = """import sqlalchemy as sa
-from nexus_labs.labs.normalization import order_history, products
+from nexus_labs.labs.normalization import products
+from nexus_labs.labs.read_model import order_history
 def rename_product(connection, product_id, new_name):
     copies = connection.execute(sa.update(order_history)
         .where(order_history.c.product_id == product_id).values(product_name=new_name))
@@ -249,7 +250,7 @@ def rename_product(connection, product_id, new_name):
 def test_q6_leaves_the_lab_tables_alone(lab):
     import sqlalchemy as sa
 
-    from nexus_labs.labs import normalization as n01
+    from nexus_labs.labs import read_model
 
     with lab.sql.engine.connect() as connection:
         exists = sa.inspect(connection).has_table("products")
@@ -259,7 +260,7 @@ def test_q6_leaves_the_lab_tables_alone(lab):
     assert _outcome(ex.RenameProduct, ex.RenameProduct.solution, lab).status == "correct"
     with lab.sql.engine.connect() as connection:
         assert not sa.inspect(connection).has_table("order_history") or connection.execute(
-            sa.text(f"SELECT count(*) FROM {n01.READ_MODEL} WHERE product_name LIKE "
+            sa.text(f"SELECT count(*) FROM {read_model.READ_MODEL} WHERE product_name LIKE "
                     "'Renamed%'")).scalar() == 0
         if exists:
             assert connection.execute(sa.text(
