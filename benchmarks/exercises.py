@@ -6,9 +6,9 @@
 Each notebook's solved copy runs in a kernel (throwaway NEXUS_HOME, so the answers and the lab
 state are exactly what a learner who solved it has); then a last cell times every bound
 exercise's full `check()` (reading the answer, checking, rendering, recording progress).
-Prints p50/p95 per exercise and its kind: "value" (the answer is a value), "sql" (SQL text the
-check runs on the real engine) or "code" (a function run through a scenario). Target: < 200 ms
-for value exercises.
+Prints p50/p95 per exercise and its kind: "value" (the answer is a value), "sql" (a SQL
+statement the check runs on the real engine) or "code" (a function run through a scenario).
+Target: < 200 ms for value exercises.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ TARGET_SECONDS = 0.200
 TIMING_CELL = """
 import json as _json, time as _time
 from IPython.utils.capture import capture_output as _capture
-from nexus_labs.exercises.core import ValueExercise as _ValueExercise
-_value_classes = {type(q.exercise).__name__ for q in lab.exercises
-                  if isinstance(q.exercise, _ValueExercise)}
+import re as _re
 _timings = {}
 for _q in lab.exercises:
     _samples = []
@@ -43,8 +41,9 @@ for _q in lab.exercises:
             _q.check()
             _samples.append(_time.perf_counter() - _start)
     _answer = _q._read_answer(globals())
-    _kind = "code" if callable(_answer) else "sql" if isinstance(_answer, str) and (
-        _q.exercise.__class__.__name__ not in _value_classes) else "value"
+    _is_sql = isinstance(_answer, str) and _re.match(
+        r"\\s*(select|with|create|insert|update|delete)\\b", _answer, _re.IGNORECASE)
+    _kind = "code" if callable(_answer) else "sql" if _is_sql else "value"
     _timings[_q.id] = {"samples": _samples, "kind": _kind}
 print("NEXUS-BENCH " + _json.dumps(_timings))
 """
