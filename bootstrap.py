@@ -102,7 +102,9 @@ def _notebooks() -> list[str]:
 
 def test_plan(python: Path) -> int:
     """Lint, unit tests and strict notebooks on embedded engines, then again on real servers."""
-    pytest = [str(python), "-m", "pytest"]
+    pytest = [str(python), "-m", "pytest", "-rs"]  # -rs: every skip says why
+    # A cell that runs 5 minutes is broken, not slow: fail it instead of waiting nbval's 2000 s.
+    nbval_timeout = "--nbval-cell-timeout=300"
     embedded = _embedded_env()
     services = dict(embedded, **SERVICES_ENV)
     notebooks = _notebooks()
@@ -111,7 +113,7 @@ def test_plan(python: Path) -> int:
         ("unit tests, embedded engines", [*pytest, "tests"], embedded, ""),
         (
             "notebooks, strict nbval, embedded engines",
-            [*pytest, "--nbval", "--nbval-current-env", "--nbval-sanitize-with",
+            [*pytest, "--nbval", "--nbval-current-env", nbval_timeout, "--nbval-sanitize-with",
              "tests/nbval_sanitize.cfg", *notebooks],
             embedded,
             "" if notebooks else "no notebooks found in notebooks/",
@@ -130,7 +132,7 @@ def test_plan(python: Path) -> int:
             ("unit tests, real servers", [*pytest, "tests"], services, ""),
             (
                 "notebooks, lax nbval, real servers",
-                [*pytest, "--nbval-lax", "--nbval-current-env", *notebooks],
+                [*pytest, "--nbval-lax", "--nbval-current-env", nbval_timeout, *notebooks],
                 services,
                 "" if notebooks else "no notebooks found in notebooks/",
             ),

