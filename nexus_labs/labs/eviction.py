@@ -152,8 +152,13 @@ def hit_ratio_widget():
 
     def update(_=None) -> None:
         ratio = simulate_hit_ratio(size.value, ttl.value, skew.value, n_requests=10_000)
-        out.value = (f"<b>simulated</b> LRU hit ratio (Python model, not Redis, 2,000 keys, "
-                     f"100 req/s): <b>{ratio:.1%}</b>")
+        rows = (("cache size", f"{size.value:,} keys"), ("TTL", f"{ttl.value:.0f} s"),
+                ("Zipf skew", f"{skew.value:.1f}"), ("hit ratio", f"<b>{ratio:.1%}</b>"))
+        cells = "".join(f"<tr><td>{name}</td><td style='text-align:right'>{value}</td></tr>"
+                        for name, value in rows)
+        out.value = (f"<table class='nexus-hit-ratio'>{cells}</table>"
+                     "<small><b>simulated</b> LRU (a Python model, not Redis): 2,000 keys, "
+                     "100 requests/s</small>")
 
     for slider in (size, ttl, skew):
         slider.observe(update, names="value")

@@ -123,28 +123,31 @@ def test_feedback_turns_from_incorrect_to_correct(lab_page):
     assert welcome_q1 and "done" in welcome_q1[0], table
 
 
-def test_slider_drives_the_hit_ratio(lab_page):
+def test_slider_drives_the_hit_ratio_table(lab_page):
     lab, _ = lab_page
     lab.open_notebook("04_caching.ipynb")
     lab.run_all()
     lab.wait_for_kernel_idle(timeout=180_000)
     assert lab.error_outputs() == []
-    widget = lab.page.locator(".widget-vbox", has_text="simulated").first
+    widget = lab.page.locator(".widget-vbox", has=lab.page.locator("table.nexus-hit-ratio"))
+    widget = widget.first
     widget.wait_for(state="attached", timeout=30_000)
     widget.scroll_into_view_if_needed()
-    readout = widget.locator(".widget-html-content").last
-    before = readout.inner_text()
+    table = widget.locator("table.nexus-hit-ratio")
+    before = table.inner_text()
     lab.screenshot("caching-widget-before")
 
     slider = widget.locator(".widget-slider", has_text="cache size").first
-    handle = slider.locator(".noUi-handle").first
-    handle.focus()
+    slider.locator(".noUi-handle").first.focus()
     for _ in range(5):  # each ArrowRight is a real user step on the slider
         lab.page.keyboard.press("ArrowRight")
     lab.page.wait_for_function(
         "([element, old]) => element.innerText !== old",
-        arg=[readout.element_handle(), before],
+        arg=[table.element_handle(), before],
         timeout=30_000,
     )
     lab.screenshot("caching-widget-after")
-    assert readout.inner_text() != before
+    after = table.inner_text()
+    assert after != before
+    size_row = next(line for line in after.splitlines() if "cache size" in line)
+    assert "250" in size_row, after  # 200 + 5 steps of 10, as the slider now says

@@ -255,3 +255,12 @@ def test_nothing_is_written_outside_the_lab_prefix(lab, sent_commands):
     assert outside == [], f"keys outside {lab.redis.prefix}: {outside[:10]}"
     assert not any(str(c[0]).upper() in ("FLUSHDB", "FLUSHALL", "KEYS") for c in recorded)
     assert lab.redis.scan_keys() == []
+
+
+def test_hit_ratio_widget_table_follows_the_sliders():
+    widget = eviction.hit_ratio_widget()
+    size, _ttl, _skew, readout = widget.children
+    before = readout.value
+    assert "<table" in before and "simulated" in before and "200 keys" in before
+    size.value = 1_000
+    assert readout.value != before and "1,000 keys" in readout.value
