@@ -419,7 +419,10 @@ plt.show()
 assert results["none"].recomputations >= 2
 assert results["lock"].recomputations == 1  # exactly one, the others waited
 assert results["swr"].recomputations == 1 and results["swr"].waited == 0
-assert results["xfetch"].waited == 0  # refreshed before it expired: nobody waited
+# XFetch is probabilistic: usually one reader refreshes early enough that nobody waits, but a
+# refresh that starts too close to expiry can leave a reader or two waiting. So the claim is
+# "far fewer waits than with no protection", not "never".
+assert results["xfetch"].waited < results["none"].waited / 2
 assert results["xfetch"].recomputations < 16
 
 # %% [markdown]

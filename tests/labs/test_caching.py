@@ -112,7 +112,9 @@ def test_stampede_counts(lab):
     assert runs["lock"].recomputations == 1
     assert runs["swr"].recomputations == 1 and runs["swr"].waited == 0
     assert runs["swr"].stale_served >= 1
-    assert runs["xfetch"].waited == 0 and runs["xfetch"].recomputations < runs["xfetch"].threads
+    # probabilistic early refresh: nearly always nobody waits, never as many as unprotected
+    assert runs["xfetch"].waited < runs["none"].waited / 2
+    assert runs["xfetch"].recomputations < runs["xfetch"].threads
     assert lab.redis.scan_keys("hot:*") == []
 
 
