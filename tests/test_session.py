@@ -65,3 +65,14 @@ def test_every_committed_notebook_records_the_installed_version():
             i for i, cell in enumerate(notebook["cells"])
             if "open_lab(" in "".join(cell["source"]))]["source"])
         assert f'made_with="{__version__}"' in setup, path.name
+
+
+def test_committed_notebooks_name_no_path_of_the_machine_that_built_them():
+    import re
+
+    from nexus_labs.resources import notebooks_dir
+
+    machine_path = re.compile(r"/(tmp|root|home|work|Users)/")
+    for path in sorted(notebooks_dir().glob("*.ipynb")):
+        found = machine_path.findall(path.read_text())
+        assert not found, f"{path.name} names machine paths: rebuild it (tools/build_notebooks.py)"

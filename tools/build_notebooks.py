@@ -11,7 +11,9 @@ what nbval checks; the .py is what we edit and review.
 
 from __future__ import annotations
 
+import configparser
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +27,40 @@ sys.path.insert(0, str(ROOT))
 
 from nexus_labs._version import __version__  # noqa: E402
 from nexus_labs.headless import HeadlessClient  # noqa: E402
+
+SANITIZER = ROOT / "tests" / "nbval_sanitize.cfg"
+
+
+def _path_rules(home: Path) -> list[tuple[re.Pattern, str]]:
+    """The build's own folders first, then the sanitizer's paths_* rules (one source of truth
+    for what nbval treats as machine-specific)."""
+    rules = [(re.compile(re.escape(str(home))), "~/nexus-workspace"),
+             (re.compile(re.escape(str(ROOT))), "~/nexus-labs")]
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(SANITIZER, encoding="utf-8")
+    rules += [(re.compile(config[name]["regex"]), config[name]["replace"])
+              for name in config.sections() if name.startswith("paths_")]
+    return rules
+
+
+def scrub_paths(notebook, home: Path) -> None:
+    """Replace this machine's paths in every output: a committed notebook names none."""
+    rules = _path_rules(home)
+
+    def scrub(text: str) -> str:
+        for pattern, replacement in rules:
+            text = pattern.sub(replacement, text)
+        return text
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = scrub(output["text"])
+            for mime, value in output.get("data", {}).items():
+                if isinstance(value, str) and mime.startswith("text/"):
+                    output["data"][mime] = scrub(value)
+            if "traceback" in output:
+                output["traceback"] = [scrub(line) for line in output["traceback"]]
 
 
 def build(source: Path, home: Path) -> Path:
@@ -47,6 +83,7 @@ def build(source: Path, home: Path) -> Path:
     finally:
         os.environ.pop("NEXUS_HOME", None)
         os.environ.update(env_backup)
+    scrub_paths(notebook, home)
     target = ROOT / "notebooks" / f"{source.stem}.ipynb"
     nbformat.write(notebook, target)
     return target
