@@ -73,18 +73,6 @@ async def fetch_all(fetch, ids):
 """
 
 
-def test_q1_rejects_await_in_a_loop(lab):
-    assert_rejected(ex.ConcurrentFetch, Q1_LOOP, lab, "ran one after another")
-
-
-def test_q1_rejects_completion_order(lab):
-    assert_rejected(ex.ConcurrentFetch, Q1_AS_COMPLETED, lab, "not in input order")
-
-
-def test_q1_rejects_blocking_sleep(lab):
-    assert_rejected(ex.ConcurrentFetch, Q1_SLEEP, lab, "holds the whole event loop")
-
-
 @pytest.mark.parametrize("code", [Q1_TASKS, Q1_TASKGROUP], ids=["create_task", "TaskGroup"])
 def test_q1_accepts_alternatives(code, lab):
     assert_correct(ex.ConcurrentFetch, code, lab)
@@ -131,18 +119,6 @@ async def fetch_limited(fetch, ids, limit):
 """
 
 
-def test_q2_rejects_semaphore_per_call(lab):
-    assert_rejected(ex.LimitedFetch, Q2_SEMAPHORE_PER_CALL, lab, "created inside each call")
-
-
-def test_q2_rejects_no_limit(lab):
-    assert_rejected(ex.LimitedFetch, Q2_NO_LIMIT, lab, "but the limit was 3")
-
-
-def test_q2_rejects_sequential(lab):
-    assert_rejected(ex.LimitedFetch, Q2_SEQUENTIAL, lab, "not one after another")
-
-
 @pytest.mark.parametrize("code", [Q2_BATCHES, Q2_WORKERS], ids=["batches", "workers"])
 def test_q2_accepts_alternatives(code, lab):
     assert_correct(ex.LimitedFetch, code, lab)
@@ -169,18 +145,6 @@ async def price_of(legacy_price, product_id):
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, legacy_price, product_id)
 """
-
-
-def test_q3_rejects_the_blocking_version(lab):
-    assert_rejected(ex.FixBlocking, Q3_AS_GIVEN, lab, "still ran one at a time")
-
-
-def test_q3_rejects_sleep_zero(lab):
-    assert_rejected(ex.FixBlocking, Q3_SLEEP_ZERO, lab, "holds the event loop")
-
-
-def test_q3_rejects_calling_before_to_thread(lab):
-    assert_rejected(ex.FixBlocking, Q3_CALLED_TOO_EARLY, lab, "is not callable")
 
 
 def test_q3_accepts_run_in_executor(lab):
@@ -218,18 +182,6 @@ async def fetch_with_deadline(fetch, ids, seconds):
     pairs = await asyncio.gather(*(one(i) for i in ids))
     return {i: result for i, result in pairs if result is not None}
 """
-
-
-def test_q4_rejects_timeout_around_everything(lab):
-    assert_rejected(ex.PartialResults, Q4_WAIT_FOR_ALL, lab, "lost all results")
-
-
-def test_q4_rejects_no_timeout(lab):
-    assert_rejected(ex.PartialResults, Q4_NO_TIMEOUT, lab, "the deadline was 0.3 s")
-
-
-def test_q4_rejects_swallowed_timeout(lab):
-    assert_rejected(ex.PartialResults, Q4_SWALLOWED, lab, "keep the results of the done tasks")
 
 
 def test_q4_accepts_per_call_timeouts(lab):
@@ -299,18 +251,6 @@ async def run_pipeline(source, handle, workers, maxsize):
 """
 
 
-def test_q5_rejects_unbounded_queue(lab):
-    assert_rejected(ex.BoundedPipeline, Q5_UNBOUNDED, lab, "Is the queue unbounded")
-
-
-def test_q5_rejects_single_consumer(lab):
-    assert_rejected(ex.BoundedPipeline, Q5_ONE_CONSUMER, lab, "item was handled at a time")
-
-
-def test_q5_rejects_consumers_never_stopped(lab):
-    assert_rejected(ex.BoundedPipeline, Q5_FORGETS_TO_STOP, lab, "time limit")
-
-
 def test_q5_accepts_join_and_cancel(lab):
     assert_correct(ex.BoundedPipeline, Q5_JOIN_AND_CANCEL, lab)
 
@@ -345,3 +285,44 @@ def test_q6_accepts_other_spelling(lab):
     outcome = value(ex.PickTheTool, {"A": " Async", "b": "PROCESS", "c": "thread ", "d": "sync"},
                     lab)
     assert outcome.status == "correct", outcome.message
+
+
+# --- realistic wrong answers, each rejected with the message that names its mistake -----------
+
+WRONG_ANSWERS = [
+    pytest.param(ex.ConcurrentFetch, Q1_LOOP, "ran one after another",
+                 id="q1-await_in_a_loop"),
+    pytest.param(ex.ConcurrentFetch, Q1_AS_COMPLETED, "not in input order",
+                 id="q1-completion_order"),
+    pytest.param(ex.ConcurrentFetch, Q1_SLEEP, "holds the whole event loop",
+                 id="q1-blocking_sleep"),
+    pytest.param(ex.LimitedFetch, Q2_SEMAPHORE_PER_CALL, "created inside each call",
+                 id="q2-semaphore_per_call"),
+    pytest.param(ex.LimitedFetch, Q2_NO_LIMIT, "but the limit was 3",
+                 id="q2-no_limit"),
+    pytest.param(ex.LimitedFetch, Q2_SEQUENTIAL, "not one after another",
+                 id="q2-sequential"),
+    pytest.param(ex.FixBlocking, Q3_AS_GIVEN, "still ran one at a time",
+                 id="q3-the_blocking_version"),
+    pytest.param(ex.FixBlocking, Q3_SLEEP_ZERO, "holds the event loop",
+                 id="q3-sleep_zero"),
+    pytest.param(ex.FixBlocking, Q3_CALLED_TOO_EARLY, "is not callable",
+                 id="q3-calling_before_to_thread"),
+    pytest.param(ex.PartialResults, Q4_WAIT_FOR_ALL, "lost all results",
+                 id="q4-timeout_around_everything"),
+    pytest.param(ex.PartialResults, Q4_NO_TIMEOUT, "the deadline was 0.3 s",
+                 id="q4-no_timeout"),
+    pytest.param(ex.PartialResults, Q4_SWALLOWED, "keep the results of the done tasks",
+                 id="q4-swallowed_timeout"),
+    pytest.param(ex.BoundedPipeline, Q5_UNBOUNDED, "Is the queue unbounded",
+                 id="q5-unbounded_queue"),
+    pytest.param(ex.BoundedPipeline, Q5_ONE_CONSUMER, "item was handled at a time",
+                 id="q5-single_consumer"),
+    pytest.param(ex.BoundedPipeline, Q5_FORGETS_TO_STOP, "time limit",
+                 id="q5-consumers_never_stopped"),
+]
+
+
+@pytest.mark.parametrize(("exercise", "code", "message"), WRONG_ANSWERS)
+def test_wrong_answer_is_rejected_with_its_reason(exercise, code, message, lab):
+    assert_rejected(exercise, code, lab, message)
