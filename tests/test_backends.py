@@ -12,12 +12,7 @@ from nexus_labs.backends import BackendUnavailable
 from nexus_labs.backends import redis as redis_backend
 from nexus_labs.backends.sql import connect_sql, count_queries
 from nexus_labs.config import load_settings
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # nothing listens once the probe closes
+from tests.jupyter_process import free_port as _closed_port  # nothing listens on it afterwards
 
 
 @pytest.fixture

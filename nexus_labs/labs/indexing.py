@@ -70,15 +70,9 @@ def plan_shape(plan: str, table: str = "big_orders") -> PlanShape:
 
 
 
-def explain_plan(engine: sa.Engine, sql: str, params: dict | None = None,
-                 analyze: bool = False) -> str:
-    """The plan of `sql`, fresh after CREATE/DROP INDEX (see `measure.explain`)."""
-    return explain(engine, sql, params, analyze=analyze)
-
-
 def shape_of(engine: sa.Engine, sql: str, params: dict | None = None) -> PlanShape:
     """The plan shape of `sql` on `engine` (EXPLAIN only, the query is not run)."""
-    return plan_shape(explain_plan(engine, sql, params))
+    return plan_shape(explain(engine, sql, params))
 
 
 def lab_indexes(engine: sa.Engine, table: str = "big_orders") -> list[str]:

@@ -22,7 +22,6 @@ q1, q2, q3, q4, q5, q6 = lab.exercises
 
 # %%
 import math
-import time
 
 import pandas as pd
 import sqlalchemy as sa
@@ -51,7 +50,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from nexus_labs.backends.sql import count_queries
 from nexus_labs.labs import n_plus_one
-from nexus_labs.labs.query_optimization import Order, OrderItem
+from nexus_labs.labs.query_optimization import Order
 
 N = 1200
 with Session(engine) as session, count_queries(engine) as lazy:
@@ -285,8 +284,7 @@ assert len(chained) == 2 + 200 and len(to_attr) == 2 and delivered_to_attr == de
 
 # %%
 from nexus_labs.labs import indexing
-from nexus_labs.labs.indexing import explain_plan as explain
-from nexus_labs.measure import speedup, time_it, timings_table
+from nexus_labs.measure import explain, speedup, time_it, timings_table
 
 indexing.drop_lab_indexes(engine)  # a rerun starts from the bare table
 indexing.analyze(engine, vacuum=True)  # PostgreSQL: fresh statistics, visibility map
