@@ -156,3 +156,23 @@ def count_queries(engine: Engine) -> Iterator[QueryLog]:
         yield log
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _enable_foreign_keys(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def enforce_foreign_keys(engine: Engine) -> None:
+    """Make SQLite enforce FOREIGN KEY and ON DELETE rules on every connection of `engine`.
+
+    SQLite ignores foreign keys unless each connection turns them on; PostgreSQL always
+    enforces them, so this does nothing there. Only this engine is affected, not every
+    SQLite engine of the process (a global listener would change other labs' behaviour).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    if not sa.event.contains(engine, "connect", _enable_foreign_keys):
+        sa.event.listen(engine, "connect", _enable_foreign_keys)
+        engine.dispose()  # pooled connections were opened without the pragma

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from nexus_labs.backends.sql import enforce_foreign_keys
 from nexus_labs.exercises.core import Exercise, Incorrect, ValueExercise
 
 CARDINALITIES = {"1:1": "one-to-one", "1:n": "one-to-many", "m:n": "many-to-many"}
@@ -34,10 +35,7 @@ def _cardinality(value: Any) -> str:
 def scratch_engine() -> Iterator[sa.Engine]:
     """A private in-memory SQLite database that enforces foreign keys, disposed afterwards."""
     engine = sa.create_engine("sqlite://")
-
-    @sa.event.listens_for(engine, "connect")
-    def _foreign_keys_on(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    enforce_foreign_keys(engine)
 
     try:
         yield engine

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import Column, ForeignKey, Table, UniqueConstraint, event
+from sqlalchemy import Column, ForeignKey, Table, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from nexus_labs.backends.sql import enforce_foreign_keys
 
 
 class Base(DeclarativeBase):
@@ -165,26 +167,6 @@ LOAD_ORDER = (
     "categories", "sellers", "customers", "customer_profiles", "tags", "products",
     "product_tags", "orders", "order_items", "reviews",
 )  # fmt: skip
-
-
-def _enable_foreign_keys(dbapi_connection, connection_record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def enforce_foreign_keys(engine: Engine) -> None:
-    """Make SQLite enforce FOREIGN KEY and ON DELETE rules on every connection of `engine`.
-
-    SQLite ignores foreign keys unless each connection turns them on; PostgreSQL always
-    enforces them, so this does nothing there. Only this engine is affected, not every
-    SQLite engine of the process (a global listener would change other labs' behaviour).
-    """
-    if engine.dialect.name != "sqlite":
-        return
-    if not event.contains(engine, "connect", _enable_foreign_keys):
-        event.listen(engine, "connect", _enable_foreign_keys)
-        engine.dispose()  # pooled connections were opened without the pragma
 
 
 def _frame_rows(frame) -> list[dict]:

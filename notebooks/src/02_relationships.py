@@ -260,8 +260,8 @@ redrawn
 #   to *every* client, including a plain SQL `DELETE`, a Django app or a psql session.
 #
 # SQLite only enforces foreign keys when each connection runs `PRAGMA foreign_keys=ON`; the
-# lab's module adds that as a connect listener on this lab's engine only
-# (`model.enforce_foreign_keys`). PostgreSQL always enforces them.
+# lab adds that as a connect listener on this lab's engine only
+# (`enforce_foreign_keys` in `nexus_labs.backends.sql`). PostgreSQL always enforces them.
 
 # %%
 if ENGINE_NAME == "sqlite":
