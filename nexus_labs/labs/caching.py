@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from nexus_labs import measure
+from nexus_labs.backends.redis import KINDS as REDIS_KINDS
 
 TABLES = ["categories", "sellers", "customers", "products", "orders", "order_items", "reviews"]
 KEY_VERSION = "v1"  # bump it when the cached shape changes: old entries are simply never read
@@ -158,8 +159,7 @@ def cached_price(lab, product_id: int) -> int | None:
 
 def engine_label(lab) -> str:
     """How a Redis timing must be labelled: emulated timings are not Redis timings."""
-    return {"configured": "real Redis", "embedded": "embedded real Redis",
-            "emulated": "emulated Redis (fakeredis): not Redis timings"}[lab.redis.kind]
+    return REDIS_KINDS[lab.redis.kind]
 
 
 def compare_db_and_cache(lab, product_id: int = 1, repeat: int = 200) -> tuple:
